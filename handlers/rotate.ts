@@ -1,0 +1,37 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { systemClock } from '../src/clock.js';
+import { createClients } from '../src/aws/clients.js';
+import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
+import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
+import { loadEnvironment } from '../src/runtime/environment.js';
+import { StateTable } from '../src/state/state-table.js';
+
+const logger = new Logger({ serviceName: 'kms-rotator' });
+
+let runtime: { deps: RotationDeps; config: RotationConfig } | undefined;
+
+/** Reads the environment and validates the config once per cold start; a bad config fails every invoke loudly. */
+function coldStart(): { deps: RotationDeps; config: RotationConfig } {
+  const environment = loadEnvironment();
+  const config = loadConfigFile(environment.configPath);
+  const clients = createClients({ region: environment.region });
+  const deps: RotationDeps = {
+    ...clients,
+    table: new StateTable(clients.dynamodb, environment.tableName),
+    busName: environment.busName,
+    region: environment.region,
+    clock: systemClock,
+    logger,
+    leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
+  };
+  return { deps, config };
+}
+
+/** Entry point of the `rotate` function: a scheduled sweep, or `{ "alias", "reason" }` to rotate one alias now. */
+export async function handler(event: unknown, context?: Context) {
+  runtime ??= coldStart();
+  if (context) logger.addContext(context);
+  return handleRotateInvoke(runtime.deps, runtime.config, event, context?.awsRequestId);
+}

@@ -1,0 +1,136 @@
+/**
+ * The local runner behind `npm start`: starts the local cloud, creates a key and alias for each
+ * configured alias the first time, then fires the rotate function's serverless.yml schedule on a
+ * virtual clock and prints a timeline of the rotations.
+ */
+import { parseArgs } from 'node:util';
+import { parseConfig, loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
+import { VirtualClock } from './clock.js';
+import { startLocalCloud } from './cloud.js';
+import { DemoCustomer } from './demo-customer.js';
+import { operatorIdentity } from './identities.js';
+import { readRunnerState, writeRunnerState } from './runner-state.js';
+import { nextFireTime, parseSchedule } from './schedule.js';
+import { resolveServerlessConfig, scheduleExpressions } from './serverless-config.js';
+import { Timeline } from './timeline.js';
+
+const USAGE = `Usage: npm start -- [--days N] [--period DURATION] [--state FILE] [--config FILE]
+
+  --days N           simulated days to run (default 365)
+  --period DURATION  rotation period for every configured alias, such as 90d or 36h (default: from the config)
+  --state FILE       keep the local cloud in FILE (and FILE.dynamodb, FILE.runner.json) and carry on from it next time
+  --config FILE      rotation config (default rotation.config.yml)`;
+
+const DAY_MS = 86_400_000;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      days: { type: 'string', default: '365' },
+      period: { type: 'string' },
+      state: { type: 'string' },
+      config: { type: 'string', default: 'rotation.config.yml' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const days = Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new UsageError(`--days must be a whole number from 1 to 3650; received ${JSON.stringify(values.days)}`);
+  }
+  const config = withPeriod(loadConfigFile(values.config), values.period, values.config);
+
+  const resolved = await resolveServerlessConfig(process.cwd());
+  const expressions = scheduleExpressions(resolved, 'rotate');
+  if (expressions.length === 0) throw new Error('serverless.yml gives the rotate function no schedule; add a schedule event to it');
+  const schedules = expressions.map((expression) => ({ expression, schedule: parseSchedule(expression) }));
+
+  const saved = values.state ? readRunnerState(values.state) : undefined;
+  const clock = new VirtualClock(saved ? Date.parse(saved.clock) : undefined);
+  const start = clock.now();
+  const end = new Date(start.getTime() + days * DAY_MS);
+  const cloud = await startLocalCloud({ clock, stateFile: values.state });
+  const timeline = new Timeline();
+
+  try {
+    const customer = new DemoCustomer(cloud.clients(operatorIdentity).kms);
+    const aliases = config.aliases.filter((entry) => entry.region === cloud.region);
+    timeline.header(start, end, expressions, aliases);
+
+    for (const managed of aliases) {
+      const created = await customer.ensureAlias(managed.alias);
+      if (created) timeline.note(clock.now(), `created ${managed.alias} on key ${created.KeyId} (${created.KeySpec})`);
+    }
+    const sample = await customer.ensureSample(aliases[0]?.alias, saved?.sample);
+    timeline.note(clock.now(), `encrypted a sample through ${sample.alias} with key ${sample.keyId}`);
+
+    const deps = cloud.rotationDeps();
+    const rateStart = start;
+    let next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, start, { rateStart })));
+    while (next.getTime() <= end.getTime()) {
+      clock.set(next);
+      const result = await handleRotateInvoke(deps, config, scheduledEvent(next, cloud.region));
+      if ('aliases' in result) result.aliases.forEach((outcome) => timeline.outcome(next, outcome));
+      next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, next, { rateStart })));
+    }
+    clock.set(end);
+
+    const check = await customer.checkSample(sample);
+    timeline.sampleCheck(check);
+    if (values.state) writeRunnerState(values.state, { clock: clock.now().toISOString(), sample });
+    timeline.summary();
+    return check.decrypted && timeline.failures === 0 ? 0 : 1;
+  } finally {
+    await cloud.close();
+  }
+}
+
+/** Applies --period to every alias, validated like the config file itself. */
+function withPeriod(config: RotationConfig, period: string | undefined, source: string): RotationConfig {
+  if (period === undefined) return config;
+  const document = {
+    settings: { sweepSchedule: config.sweepSchedule, maxRotationsPerRun: config.maxRotationsPerRun },
+    aliases: config.aliases.map((entry) => ({ alias: entry.alias, regions: [entry.region], period })),
+  };
+  return parseConfig(JSON.stringify(document), `${source} with --period ${period}`);
+}
+
+function earliest(times: Date[]): Date {
+  return new Date(Math.min(...times.map((time) => time.getTime())));
+}
+
+/** The event EventBridge delivers for a schedule, as the deployed function receives it. */
+function scheduledEvent(time: Date, region: string) {
+  return {
+    version: '0',
+    id: `local-${time.getTime()}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: operatorIdentity.accountId,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    resources: [`arn:aws:events:${region}:${operatorIdentity.accountId}:rule/kms-rotator-local-rotate`],
+    detail: {},
+  };
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? `${error.name === 'Error' ? 'Error' : error.name}: ${error.message}` : String(error));
+    if (error instanceof UsageError) console.error(`\n${USAGE}`);
+    process.exitCode = 1;
+  },
+);

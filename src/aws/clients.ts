@@ -1,0 +1,42 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+
+/** The AWS clients the core uses; everything it calls goes through these. */
+export interface AwsClients {
+  kms: KMSClient;
+  /**
+   * A KMS client that never retries. CreateKey has no idempotency token, so a retried call
+   * after a lost response could create a second key; CreateKey goes through this client only.
+   */
+  kmsSingleAttempt: KMSClient;
+  dynamodb: DynamoDBClient;
+  eventbridge: EventBridgeClient;
+}
+
+export interface ClientOptions {
+  region: string;
+  /** Endpoint per service; absent means the SDK's own resolution (AWS, or AWS_ENDPOINT_URL_*). */
+  endpoints?: { kms?: string; dynamodb?: string; events?: string };
+  credentials?: KMSClientConfig['credentials'];
+  /** SDK attempts per call, first try included; the SDK's default is 3. */
+  maxAttempts?: number;
+}
+
+export function createClients(options: ClientOptions): AwsClients {
+  const common = { region: options.region, credentials: options.credentials };
+  const maxAttempts = options.maxAttempts ?? 3;
+  return {
+    kms: new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts }),
+    kmsSingleAttempt: new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts: 1 }),
+    dynamodb: new DynamoDBClient({ ...common, endpoint: options.endpoints?.dynamodb, maxAttempts }),
+    eventbridge: new EventBridgeClient({ ...common, endpoint: options.endpoints?.events, maxAttempts }),
+  };
+}
+
+export function destroyClients(clients: AwsClients): void {
+  clients.kms.destroy();
+  clients.kmsSingleAttempt.destroy();
+  clients.dynamodb.destroy();
+  clients.eventbridge.destroy();
+}

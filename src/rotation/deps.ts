@@ -1,0 +1,27 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { Clock } from '../clock.js';
+import type { StateTable } from '../state/state-table.js';
+
+/** The part of the Powertools logger the core uses. */
+export type CoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** Everything the rotation core talks to, passed in so tests and the local runner choose it. */
+export interface RotationDeps {
+  kms: KMSClient;
+  /** Used only for CreateKey; see AwsClients.kmsSingleAttempt. */
+  kmsSingleAttempt: KMSClient;
+  eventbridge: EventBridgeClient;
+  table: StateTable;
+  busName: string;
+  /** The Region this deployment manages. */
+  region: string;
+  clock: Clock;
+  logger: CoreLogger;
+  /** How long a run may hold an alias's lease before another run may take it over. */
+  leaseDurationMs: number;
+}
+
+/** A Lambda run lasts at most 15 minutes, so a lease of 15 minutes outlives any live holder. */
+export const DEFAULT_LEASE_DURATION_MS = 15 * 60 * 1000;

@@ -1,0 +1,28 @@
+import type { RotationStepName } from './errors.js';
+
+export const OUTCOMES = {
+  rotated: 'rotated',
+  notDue: 'not-due',
+  /** Another run holds the alias's lease. */
+  busy: 'busy',
+  /** Due, but the run reached its cap on keys created; the next sweep takes it. */
+  deferred: 'deferred',
+  /** A person must act before the alias can rotate (imported material, too many tags, ...). */
+  blocked: 'blocked',
+  failed: 'failed',
+} as const;
+export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
+
+/** What one run did with one alias. */
+export interface AliasOutcome {
+  alias: string;
+  region: string;
+  outcome: Outcome;
+  /** The key the alias targets after this run. */
+  currentKeyId?: string;
+  previousKeyId?: string;
+  /** Age of the key that was current when the run planned, in whole days. */
+  keyAgeDays?: number;
+  step?: RotationStepName;
+  message?: string;
+}

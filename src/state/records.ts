@@ -1,0 +1,66 @@
+/** Items of the state table. Times are ISO 8601 strings in UTC unless the name ends in `Ms`. */
+
+export const ROTATION_STEPS = {
+  /** CreateKey is about to run or ran with an unknown outcome. */
+  intent: 'intent',
+  /** The successor exists and is recorded; it has not passed its self-test yet. */
+  created: 'created',
+  /** The successor passed its self-test and may be promoted. */
+  tested: 'tested',
+} as const;
+export type RotationStep = (typeof ROTATION_STEPS)[keyof typeof ROTATION_STEPS];
+
+export type RotationTrigger = 'schedule' | 'manual';
+
+/** The in-flight rotation of one alias, kept on the alias item beside its lease. */
+export interface RotationRecord {
+  id: string;
+  step: RotationStep;
+  trigger: RotationTrigger;
+  reason?: string;
+  oldKeyId: string;
+  oldKeyArn: string;
+  successorKeyId?: string;
+  successorKeyArn?: string;
+  /** Generation number the successor will have. */
+  generation: number;
+  startedAt: string;
+}
+
+export interface AliasItem {
+  alias: string;
+  region: string;
+  /** The key the tool last recorded as the alias target; KMS wins where they differ. */
+  currentKeyId?: string;
+  currentKeyArn?: string;
+  /** When the tool pointed the alias at the current key; absent for an adopted key. */
+  promotedAt?: string;
+  /** Number of the newest generation; 0 before adoption. */
+  generation: number;
+  leaseOwner?: string;
+  leaseExpiresAtMs?: number;
+  rotation?: RotationRecord;
+}
+
+export const GENERATION_STATES = {
+  current: 'current',
+  superseded: 'superseded',
+} as const;
+export type GenerationState = (typeof GENERATION_STATES)[keyof typeof GENERATION_STATES];
+
+/** One key that an alias has pointed at under the tool's management. */
+export interface GenerationItem {
+  alias: string;
+  region: string;
+  generation: number;
+  keyId: string;
+  keyArn: string;
+  state: GenerationState;
+  /** `adopted` for the key found on the alias, `rotated` for a successor the tool created. */
+  source: 'adopted' | 'rotated';
+  recordedAt: string;
+  promotedAt?: string;
+  supersededAt?: string;
+  rotationId?: string;
+  reason?: string;
+}

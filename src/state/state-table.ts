@@ -1,0 +1,218 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { fromAttributeMap, toAttribute, toAttributeMap } from './attributes.js';
+import type { AliasItem, GenerationItem, RotationRecord } from './records.js';
+
+/** The lease was taken over by another run, or expired, before this run finished a write. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
+const ALIAS_SORT_KEY = 'ALIAS';
+const GENERATION_PREFIX = 'GEN#';
+
+/**
+ * The state table: one item per alias (lease, in-flight rotation, current key) and one per key
+ * generation. Every change to the alias item is one conditional UpdateItem, because DynamoDB
+ * Local implementations such as dynalite have no transactions, and the design needs none.
+ */
+export class StateTable {
+  readonly #dynamodb: DynamoDBClient;
+  readonly #tableName: string;
+
+  constructor(dynamodb: DynamoDBClient, tableName: string) {
+    this.#dynamodb = dynamodb;
+    this.#tableName = tableName;
+  }
+
+  async getAlias(region: string, alias: string): Promise<AliasItem | undefined> {
+    const output = await this.#dynamodb.send(
+      new GetItemCommand({ TableName: this.#tableName, Key: aliasKey(region, alias), ConsistentRead: true }),
+    );
+    if (!output.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...item } = fromAttributeMap(output.Item);
+    return item as unknown as AliasItem;
+  }
+
+  /**
+   * Takes the alias's lease for `owner` until `nowMs + durationMs`. Returns false when another
+   * run holds an unexpired lease. Creates the alias item on first use.
+   */
+  async acquireLease(region: string, alias: string, owner: string, nowMs: number, durationMs: number): Promise<boolean> {
+    try {
+      await this.#dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: aliasKey(region, alias),
+          UpdateExpression:
+            'SET leaseOwner = :owner, leaseExpiresAtMs = :expires, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
+          ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAtMs < :now',
+          ExpressionAttributeNames: { '#region': 'region' },
+          ExpressionAttributeValues: toAttributeMap({
+            ':owner': owner,
+            ':expires': nowMs + durationMs,
+            ':now': nowMs,
+            ':alias': alias,
+            ':region': region,
+            ':zero': 0,
+          }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Releases the lease if `owner` still holds it; a lease already lost is left alone. */
+  async releaseLease(region: string, alias: string, owner: string): Promise<void> {
+    try {
+      await this.#updateHeld(region, alias, owner, 'REMOVE leaseOwner, leaseExpiresAtMs', {});
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+    }
+  }
+
+  /** Records the alias's current key as its first managed generation, or a later one found in KMS. */
+  async recordAdoption(region: string, alias: string, owner: string, generation: GenerationItem): Promise<void> {
+    await this.putGeneration(generation);
+    await this.#updateHeld(
+      region,
+      alias,
+      owner,
+      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, generation = :generation REMOVE promotedAt',
+      { ':keyId': generation.keyId, ':keyArn': generation.keyArn, ':generation': generation.generation },
+    );
+  }
+
+  /** Records the intent to create a successor; fails if another rotation is already in flight. */
+  async recordIntent(region: string, alias: string, owner: string, rotation: RotationRecord): Promise<void> {
+    await this.#updateHeld(region, alias, owner, 'SET rotation = :rotation', { ':rotation': rotation }, 'attribute_not_exists(rotation)');
+  }
+
+  /** Replaces the in-flight rotation record, which must still have the same id. */
+  async updateRotation(region: string, alias: string, owner: string, rotation: RotationRecord): Promise<void> {
+    await this.#updateHeld(region, alias, owner, 'SET rotation = :rotation', { ':rotation': rotation, ':rotationId': rotation.id }, 'rotation.id = :rotationId');
+  }
+
+  /** Drops the in-flight rotation record once its outcome is known and nothing is left to resume. */
+  async clearRotation(region: string, alias: string, owner: string, rotationId: string): Promise<void> {
+    await this.#updateHeld(region, alias, owner, 'REMOVE rotation', { ':rotationId': rotationId }, 'rotation.id = :rotationId');
+  }
+
+  /**
+   * Records that the alias now targets the successor: writes both generation items, then moves the
+   * alias item's current key and ends the rotation in one conditional update. The generation
+   * writes are idempotent, so a run that crashes between them is finished by the next one.
+   */
+  async recordPromotion(
+    region: string,
+    alias: string,
+    owner: string,
+    rotation: RotationRecord,
+    successor: GenerationItem,
+    previous: GenerationItem,
+  ): Promise<void> {
+    await this.putGeneration(previous);
+    await this.putGeneration(successor);
+    await this.#updateHeld(
+      region,
+      alias,
+      owner,
+      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, generation = :generation REMOVE rotation',
+      {
+        ':keyId': successor.keyId,
+        ':keyArn': successor.keyArn,
+        ':promotedAt': successor.promotedAt,
+        ':generation': successor.generation,
+        ':rotationId': rotation.id,
+      },
+      'rotation.id = :rotationId',
+    );
+  }
+
+  async putGeneration(generation: GenerationItem): Promise<void> {
+    await this.#dynamodb.send(
+      new PutItemCommand({
+        TableName: this.#tableName,
+        Item: { ...generationKey(generation.region, generation.alias, generation.generation), ...toAttributeMap({ ...generation }) },
+      }),
+    );
+  }
+
+  /** Returns the alias's generations, oldest first. */
+  async listGenerations(region: string, alias: string): Promise<GenerationItem[]> {
+    const generations: GenerationItem[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output = await this.#dynamodb.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: toAttributeMap({ ':pk': partitionKey(region, alias), ':prefix': GENERATION_PREFIX }),
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of output.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...generation } = fromAttributeMap(item);
+        generations.push(generation as unknown as GenerationItem);
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
+    return generations;
+  }
+
+  /** Applies an update to the alias item only while `owner` holds its lease. */
+  async #updateHeld(
+    region: string,
+    alias: string,
+    owner: string,
+    updateExpression: string,
+    values: Record<string, unknown>,
+    extraCondition?: string,
+  ): Promise<void> {
+    const condition = extraCondition ? `leaseOwner = :leaseOwner AND (${extraCondition})` : 'leaseOwner = :leaseOwner';
+    try {
+      await this.#dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: aliasKey(region, alias),
+          UpdateExpression: updateExpression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: Object.fromEntries(
+            Object.entries({ ...values, ':leaseOwner': owner }).map(([name, value]) => [name, toAttribute(value)]),
+          ),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new LeaseLostError(
+          `The state of ${alias} in ${region} changed under this run (lease lost or rotation record replaced); no further change was made`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function partitionKey(region: string, alias: string): string {
+  return `ALIAS#${region}#${alias}`;
+}
+
+function aliasKey(region: string, alias: string) {
+  return { pk: { S: partitionKey(region, alias) }, sk: { S: ALIAS_SORT_KEY } };
+}
+
+function generationKey(region: string, alias: string, generation: number) {
+  return { pk: { S: partitionKey(region, alias) }, sk: { S: `${GENERATION_PREFIX}${String(generation).padStart(8, '0')}` } };
+}
