@@ -94,6 +94,11 @@ function describeIssue(document: unknown, issue: z.core.$ZodIssue): string {
     parts.push(value === undefined ? 'missing; it is required' : `value ${JSON.stringify(value)} must be of type ${issue.expected}`);
     return parts.join(': ');
   }
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
+    const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+    parts.push(`value ${JSON.stringify(value)} must be ${bound}`);
+    return parts.join(': ');
+  }
   const shown = value === undefined ? 'missing' : `value ${JSON.stringify(value)}`;
   parts.push(`${shown} ${issue.message}`);
   return parts.join(': ');

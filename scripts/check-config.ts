@@ -1,0 +1,13 @@
+/** `npm run check-config [FILE]`: validates a rotation config as the rotate function does at cold start. */
+import { ConfigError, loadConfigFile } from '../src/config/load.js';
+
+const path = process.argv[2] ?? 'rotation.config.yml';
+try {
+  const config = loadConfigFile(path);
+  const regions = [...new Set(config.aliases.map((entry) => entry.region))].sort();
+  const count = config.aliases.length;
+  console.log(`${path} is valid: ${count} ${count === 1 ? 'alias' : 'aliases'} in ${regions.join(', ')}; sweep schedule ${config.sweepSchedule}.`);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : String(error));
+  process.exitCode = 1;
+}
