@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Clock } from '../../src/clock.js';
+import type { LocalIdentity } from '../identities.js';
+import { authenticate } from './auth.js';
+import { parseTarget, type DispatchTable, type ServiceName } from './dispatch.js';
+import { AwsError } from './errors.js';
+import { bindState, type EmulatorState } from './state.js';
+import type { RequestContext } from './types.js';
+
+/** One request served, success or failure, as `Emulator.calls()` returns it. */
+export interface EmulatorCall {
+  service: 'kms' | 'events';
+  operation: string;
+  accountId: string;
+  region: string;
+  principalArn: string;
+  time: Date;
+  errorCode?: string;
+  errorMessage?: string;
+  request: Record<string, unknown>;
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ProtocolDependencies {
+  identities: readonly LocalIdentity[];
+  clock: Clock;
+  state: EmulatorState;
+  table: DispatchTable;
+  calls: EmulatorCall[];
+}
+
+export interface IncomingRequest {
+  target: string | undefined;
+  authorization: string | undefined;
+  body: string;
+}
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** Exception AWS names for an unexpected server failure, per service. */
+const INTERNAL_ERROR: Record<ServiceName, string> = { kms: 'KMSInternalException', events: 'InternalException' };
+
+/**
+ * Serializes a response body as AWS JSON 1.1 does: timestamps as epoch seconds and blobs as
+ * base64. The replacer reads `this[key]` because Date and Buffer convert themselves with toJSON
+ * before a replacer receives them.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, converted: unknown) {
+    const original = this[key];
+    if (original instanceof Date) return original.getTime() / 1000;
+    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
+    return converted;
+  });
+}
+
+function parseBody(body: string): Record<string, unknown> {
+  if (body.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new AwsError('SerializationException', 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Serves one AWS JSON 1.1 request and records it in `dependencies.calls`. */
+export function serveRequest(request: IncomingRequest, dependencies: ProtocolDependencies): HttpReply {
+  const requestId = randomUUID();
+  const target = parseTarget(request.target);
+  const call: EmulatorCall = {
+    service: target?.service ?? (request.target?.startsWith('AWSEvents') ? 'events' : 'kms'),
+    operation: target?.operation ?? request.target ?? '',
+    accountId: '',
+    region: '',
+    principalArn: '',
+    time: dependencies.clock.now(),
+    request: {},
+  };
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId };
+
+  try {
+    if (!target) {
+      throw new AwsError('UnknownOperationException', `The operation ${request.target ?? '(no X-Amz-Target header)'} is not supported.`);
+    }
+    const caller = authenticate(request.authorization, dependencies.identities, target.service);
+    call.accountId = caller.identity.accountId;
+    call.region = caller.region;
+    call.principalArn = caller.identity.arn;
+
+    const operation = dependencies.table[target.service][target.operation];
+    if (!operation) {
+      throw new AwsError('UnknownOperationException', `The operation ${request.target} is not supported.`);
+    }
+    const input = parseBody(request.body);
+    call.request = input;
+
+    const context: RequestContext = {
+      accountId: caller.identity.accountId,
+      region: caller.region,
+      principalArn: caller.identity.arn,
+      accessKeyId: caller.identity.accessKeyId,
+      requestId,
+      clock: dependencies.clock,
+    };
+    bindState(context, dependencies.state);
+    const output = operation(input, context);
+    return { status: 200, headers, body: toJson(output ?? {}) };
+  } catch (error) {
+    const awsError =
+      error instanceof AwsError
+        ? error
+        : new AwsError(INTERNAL_ERROR[call.service], 'The request failed because of an internal error in the local emulator.', 500);
+    if (!(error instanceof AwsError)) {
+      console.error(`kms-rotator emulator: ${call.service} ${call.operation} request ${requestId} failed:`, error);
+    }
+    call.errorCode = awsError.type;
+    call.errorMessage = awsError.message;
+    return {
+      status: awsError.statusCode,
+      headers: { ...headers, 'x-amzn-errortype': awsError.type },
+      body: JSON.stringify({ __type: awsError.type, message: awsError.message }),
+    };
+  } finally {
+    dependencies.calls.push(call);
+  }
+}

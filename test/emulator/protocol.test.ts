@@ -1,0 +1,92 @@
+import { CreateKeyCommand, DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { LOCAL_ACCOUNT_ID, operatorIdentity, type LocalIdentity } from '../../local/identities.js';
+import { kmsClient, rejection } from './helpers.js';
+
+const unknownIdentity: LocalIdentity = {
+  accessKeyId: 'AKIAUNKNOWN000000001',
+  secretAccessKey: 'unknown-secret',
+  accountId: LOCAL_ACCOUNT_ID,
+  arn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/nobody`,
+};
+
+async function post(endpoint: string, headers: Record<string, string>, body: string): Promise<{ status: number; json: Record<string, unknown>; errorType: string | null }> {
+  const response = await fetch(endpoint, { method: 'POST', headers, body });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown>, errorType: response.headers.get('x-amzn-errortype') };
+}
+
+const signedHeader = `AWS4-HMAC-SHA256 Credential=${operatorIdentity.accessKeyId}/20270101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00`;
+
+describe('emulator protocol', () => {
+  let emulator: Emulator;
+
+  beforeAll(async () => {
+    emulator = await startEmulator();
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  it('listens on 127.0.0.1', () => {
+    expect(emulator.endpoint).toBe(`http://127.0.0.1:${emulator.port}`);
+    expect(emulator.port).toBeGreaterThan(0);
+  });
+
+  it('rejects an unknown access key', async () => {
+    const error = await rejection(kmsClient(emulator.endpoint, unknownIdentity).send(new ListKeysCommand({})));
+    expect(error.name).toBe('UnrecognizedClientException');
+    expect(error.message).toBe('The security token included in the request is invalid.');
+  });
+
+  it('rejects a missing Authorization header', async () => {
+    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, '{}');
+    expect(reply.status).toBe(400);
+    expect(reply.json.__type).toBe('MissingAuthenticationTokenException');
+    expect(reply.json.message).toBe('Missing Authentication Token');
+    expect(reply.errorType).toBe('MissingAuthenticationTokenException');
+  });
+
+  it('names an unknown operation', async () => {
+    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.FlyToTheMoon', authorization: signedHeader }, '{}');
+    expect(reply.status).toBe(400);
+    expect(reply.json.__type).toBe('UnknownOperationException');
+    expect(reply.json.message).toBe('The operation TrentService.FlyToTheMoon is not supported.');
+  });
+
+  it('rejects unparseable JSON', async () => {
+    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.ListKeys', authorization: signedHeader }, '{not json');
+    expect(reply.status).toBe(400);
+    expect(reply.json.__type).toBe('SerializationException');
+    expect(reply.json.message).toBe('The request body is not valid JSON.');
+  });
+
+  it('rejects a credential scoped to another service', async () => {
+    const header = signedHeader.replace('/kms/', '/s3/');
+    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.ListKeys', authorization: header }, '{}');
+    expect(reply.json.__type).toBe('InvalidSignatureException');
+    expect(reply.json.message).toBe("Credential should be scoped to correct service: 'kms'.");
+  });
+
+  it('records successful and failed calls', async () => {
+    const kms = kmsClient(emulator.endpoint);
+    const created = await kms.send(new CreateKeyCommand({ Description: 'recorded' }));
+    await rejection(kms.send(new DescribeKeyCommand({ KeyId: 'alias/missing' })));
+
+    const calls = emulator.calls();
+    const create = calls.find((call) => call.operation === 'CreateKey' && call.request.Description === 'recorded');
+    expect(create).toBeDefined();
+    expect(create?.service).toBe('kms');
+    expect(create?.accountId).toBe(LOCAL_ACCOUNT_ID);
+    expect(create?.region).toBe('us-east-1');
+    expect(create?.principalArn).toBe(operatorIdentity.arn);
+    expect(create?.errorCode).toBeUndefined();
+    expect(created.KeyMetadata?.KeyId).toBeDefined();
+
+    const failed = calls.find((call) => call.operation === 'DescribeKey' && call.request.KeyId === 'alias/missing');
+    expect(failed?.errorCode).toBe('NotFoundException');
+    expect(failed?.errorMessage).toBe(`Alias arn:aws:kms:us-east-1:${LOCAL_ACCOUNT_ID}:alias/missing is not found.`);
+  });
+});
