@@ -1,21 +1,56 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { rotationConfigSchema } from './schema.js';
+import { MS_PER_DAY, parseDuration } from './duration.js';
+import { rotationConfigSchema, type RotationConfigDocument } from './schema.js';
 
-/** One managed alias in one Region, with durations in milliseconds. */
+export interface RetireSettings {
+  graceBeforeDisableMs: number;
+  quietPeriodMs: number;
+  disabledBeforeDeletionMs: number;
+  allowDeletion: boolean;
+  pendingWindowInDays: number;
+  publicKeyWithdrawn: boolean;
+  /** ARN patterns of this alias's approvers, settings.approvers included. */
+  approvers: string[];
+  requiredApprovals: number;
+}
+
+/**
+ * One alias as the stack of one Region manages it, with durations in milliseconds. A multi-Region
+ * alias appears once, in its primary Region, with the replica Regions beside it.
+ */
 export interface ManagedAlias {
   alias: string;
   region: string;
+  strategy: 'alias' | 'native';
   periodMs: number;
   /** The period as written in the config, for messages. */
   period: string;
+  multiRegion: boolean;
+  /** Replica Regions of a multi-Region alias; empty otherwise. */
+  replicaRegions: string[];
+  /** Undefined: 24 hours for asymmetric and HMAC keys, none for symmetric keys. */
+  overlapMs?: number;
+  retire: RetireSettings;
 }
 
-export interface RotationConfig {
+export interface RotationSettings {
   sweepSchedule: string;
+  retireSchedule: string;
   maxRotationsPerRun: number;
+  forceCooldownMs: number;
+  dueSoonNoticeMs: number;
+  requestExpiryMs: number;
+  requestReminderMs: number;
+  quotaShare: number;
+  cancelDeletionOnUse: boolean;
+  approvers: string[];
+  pinnedSessionRoles: string[];
+  audit: RotationConfigDocument['settings']['audit'];
+}
+
+export interface RotationConfig extends RotationSettings {
   aliases: ManagedAlias[];
 }
 
@@ -50,18 +85,47 @@ export function parseConfig(text: string, source = 'rotation.config.yml'): Rotat
     throw new ConfigError(`${source} is invalid:\n${lines.map((line) => `  - ${line}`).join('\n')}`);
   }
 
-  const { settings, aliases } = result.data;
+  return toRotationConfig(result.data);
+}
+
+function toRotationConfig({ settings, aliases }: RotationConfigDocument): RotationConfig {
+  const ms = (text: string) => parseDuration(text) as number;
   return {
     sweepSchedule: settings.sweepSchedule,
+    retireSchedule: settings.retireSchedule,
     maxRotationsPerRun: settings.maxRotationsPerRun,
-    aliases: aliases.flatMap((entry) =>
-      entry.regions.map((entryRegion) => ({
+    forceCooldownMs: ms(settings.forceCooldown),
+    dueSoonNoticeMs: ms(settings.dueSoonNotice),
+    requestExpiryMs: ms(settings.requestExpiry),
+    requestReminderMs: ms(settings.requestReminder),
+    quotaShare: settings.quotaShare,
+    cancelDeletionOnUse: settings.cancelDeletionOnUse,
+    approvers: settings.approvers,
+    pinnedSessionRoles: settings.pinnedSessionRoles,
+    audit: settings.audit,
+    aliases: aliases.flatMap((entry) => {
+      const managedRegions = entry.multiRegion ? entry.regions.slice(0, 1) : entry.regions;
+      return managedRegions.map((entryRegion) => ({
         alias: entry.alias,
         region: entryRegion,
+        strategy: entry.strategy,
         period: entry.period,
-        periodMs: parseDuration(entry.period) as number,
-      })),
-    ),
+        periodMs: ms(entry.period),
+        multiRegion: entry.multiRegion,
+        replicaRegions: entry.multiRegion ? entry.regions.slice(1) : [],
+        overlapMs: entry.overlap === undefined ? undefined : ms(entry.overlap),
+        retire: {
+          graceBeforeDisableMs: ms(entry.retire.graceBeforeDisable),
+          quietPeriodMs: ms(entry.retire.quietPeriod),
+          disabledBeforeDeletionMs: ms(entry.retire.disabledBeforeDeletion),
+          allowDeletion: entry.retire.allowDeletion,
+          pendingWindowInDays: ms(entry.retire.pendingWindow) / MS_PER_DAY,
+          publicKeyWithdrawn: entry.retire.publicKeyWithdrawn,
+          approvers: [...new Set([...settings.approvers, ...entry.retire.approvers])],
+          requiredApprovals: entry.retire.requiredApprovals,
+        },
+      }));
+    }),
   };
 }
 
@@ -95,8 +159,15 @@ function describeIssue(document: unknown, issue: z.core.$ZodIssue): string {
     return parts.join(': ');
   }
   if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
-    const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+    const bound =
+      issue.code === 'too_small'
+        ? `${issue.inclusive === false ? 'more than' : 'at least'} ${issue.minimum}`
+        : `${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum}`;
     parts.push(`value ${JSON.stringify(value)} must be ${bound}`);
+    return parts.join(': ');
+  }
+  if (issue.code === 'invalid_value') {
+    parts.push(`value ${JSON.stringify(value)} must be one of ${issue.values.map((allowed) => JSON.stringify(allowed)).join(', ')}`);
     return parts.join(': ');
   }
   const shown = value === undefined ? 'missing' : `value ${JSON.stringify(value)}`;

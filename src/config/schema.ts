@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MS_PER_DAY, parseDuration } from './duration.js';
+import { MS_PER_DAY, parseDuration, type DurationUnit } from './duration.js';
 
 /**
  * Schema of `rotation.config.yml`. Every default lives here and nowhere else;
@@ -8,6 +8,8 @@ import { MS_PER_DAY, parseDuration } from './duration.js';
 
 const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
+/** ARN patterns of people: IAM users and roles, where `*` matches any run of characters. */
+const PRINCIPAL_PATTERN = /^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/;
 
 const aliasName = z
   .string()
@@ -17,31 +19,101 @@ const aliasName = z
 
 const region = z.string().regex(REGION, 'must be a Region code such as us-east-1');
 
-const period = z.string().superRefine((text, context) => {
-  const periodMs = parseDuration(text);
-  if (periodMs === undefined) {
-    context.addIssue({ code: 'custom', message: 'must be a whole number followed by h or d, such as 90d' });
-  } else if (periodMs < MS_PER_DAY) {
-    context.addIssue({ code: 'custom', message: 'must be at least 1d (24h) for the alias strategy' });
-  }
-});
+/** A duration in the given units, between `min` and `max` inclusive. */
+function duration(options: { units?: DurationUnit[]; min?: [number, string]; max?: [number, string] } = {}) {
+  const units = options.units ?? ['m', 'h', 'd'];
+  const example = units.includes('d') ? '30d' : '5m';
+  return z.string().superRefine((text, context) => {
+    const ms = parseDuration(text, units);
+    if (ms === undefined) {
+      context.addIssue({ code: 'custom', message: `must be a whole number followed by ${units.join(', ')}, such as ${example}` });
+    } else if (options.min && ms < options.min[0]) {
+      context.addIssue({ code: 'custom', message: `must be at least ${options.min[1]}` });
+    } else if (options.max && ms > options.max[0]) {
+      context.addIssue({ code: 'custom', message: `must be at most ${options.max[1]}` });
+    }
+  });
+}
 
 const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge rate() or cron() expression');
+const principalPatterns = z.array(z.string().regex(PRINCIPAL_PATTERN, 'must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins'));
 
-export const aliasConfigSchema = z.strictObject({
-  alias: aliasName,
-  regions: z.array(region).min(1, 'must list at least one Region'),
-  period,
+export const retireSchema = z.strictObject({
+  graceBeforeDisable: duration({ units: ['h', 'd'] }).default('30d'),
+  quietPeriod: duration({ units: ['h', 'd'], max: [90 * MS_PER_DAY, '90d, because CloudTrail LookupEvents reaches back 90 days'] }).default('30d'),
+  disabledBeforeDeletion: duration({ units: ['h', 'd'] }).default('30d'),
+  allowDeletion: z.boolean().default(false),
+  pendingWindow: duration({ units: ['d'], min: [7 * MS_PER_DAY, '7d'], max: [30 * MS_PER_DAY, '30d'] }).default('30d'),
+  publicKeyWithdrawn: z.boolean().default(false),
+  approvers: principalPatterns.default([]),
+  requiredApprovals: z.number().int().min(1).max(10).default(1),
 });
+
+export const aliasConfigSchema = z
+  .strictObject({
+    alias: aliasName,
+    /** For a multi-Region alias the first Region is the primary key's, the others its replicas'. */
+    regions: z.array(region).min(1, 'must list at least one Region'),
+    period: duration({ units: ['h', 'd'] }),
+    strategy: z.enum(['alias', 'native']).default('alias'),
+    multiRegion: z.boolean().default(false),
+    /** Absent means 24h for asymmetric and HMAC keys and 0h for symmetric keys. */
+    overlap: duration({ units: ['h', 'd'], max: [30 * MS_PER_DAY, '30d'] }).optional(),
+    retire: retireSchema.default(() => retireSchema.parse({})),
+  })
+  .superRefine((entry, context) => {
+    const periodMs = parseDuration(entry.period, ['h', 'd']);
+    if (periodMs === undefined) return;
+    if (entry.strategy === 'alias' && periodMs < MS_PER_DAY) {
+      context.addIssue({ code: 'custom', path: ['period'], message: 'must be at least 1d (24h) for the alias strategy' });
+    }
+    if (entry.strategy === 'native' && (periodMs % MS_PER_DAY !== 0 || periodMs < 90 * MS_PER_DAY || periodMs > 2560 * MS_PER_DAY)) {
+      context.addIssue({ code: 'custom', path: ['period'], message: 'must be whole days from 90d to 2560d for the native strategy, as KMS allows' });
+    }
+    if (entry.strategy === 'native' && entry.multiRegion) {
+      context.addIssue({ code: 'custom', path: ['multiRegion'], message: 'must be false for the native strategy; KMS rotates multi-Region keys natively from the primary' });
+    }
+    if (new Set(entry.regions).size !== entry.regions.length) {
+      context.addIssue({ code: 'custom', path: ['regions'], message: 'lists a Region twice' });
+    }
+    if (entry.multiRegion && entry.regions.length < 2) {
+      context.addIssue({ code: 'custom', path: ['regions'], message: 'must list the primary Region then at least one replica Region for a multi-Region alias' });
+    }
+  });
 
 export const settingsSchema = z.strictObject({
   sweepSchedule: scheduleExpression.default('rate(1 hour)'),
+  retireSchedule: scheduleExpression.default('rate(1 day)'),
   maxRotationsPerRun: z.number().int().min(1).max(1000).default(20),
+  forceCooldown: duration().default('1h'),
+  dueSoonNotice: duration({ units: ['h', 'd'] }).default('7d'),
+  requestExpiry: duration({ units: ['h', 'd'], min: [3_600_000, '1h'], max: [30 * MS_PER_DAY, '30d'] }).default('72h'),
+  requestReminder: duration({ units: ['h', 'd'] }).default('24h'),
+  quotaShare: z.number().gt(0, 'must be more than 0').max(1).default(0.5),
+  cancelDeletionOnUse: z.boolean().default(true),
+  approvers: principalPatterns.default([]),
+  pinnedSessionRoles: principalPatterns.default([]),
+  audit: z
+    .strictObject({
+      repeatWindow: duration().default('5m'),
+      rules: z
+        .record(
+          z.string(),
+          z.strictObject({
+            enabled: z.boolean().optional(),
+            severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
+            threshold: z.number().int().min(1).optional(),
+            window: duration().optional(),
+          }),
+        )
+        .default({}),
+    })
+    .default(() => ({ repeatWindow: '5m', rules: {} })),
 });
 
 export const rotationConfigSchema = z
   .strictObject({
-    settings: settingsSchema.default({ sweepSchedule: 'rate(1 hour)', maxRotationsPerRun: 20 }),
+    settings: settingsSchema.default(() => settingsSchema.parse({})),
     aliases: z.array(aliasConfigSchema).min(1, 'must list at least one alias'),
   })
   .superRefine((config, context) => {
@@ -61,5 +133,4 @@ export const rotationConfigSchema = z
     });
   });
 
-export type AliasConfigInput = z.input<typeof aliasConfigSchema>;
-export type RotationConfigInput = z.input<typeof rotationConfigSchema>;
+export type RotationConfigDocument = z.output<typeof rotationConfigSchema>;

@@ -2,7 +2,29 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 
 export const EVENT_SOURCE = 'kms-rotator';
 
-export type DetailType = 'Key Rotated' | 'Rotation Failed' | 'Rotation Blocked';
+/** Detail types of the events the tool publishes; docs/events.md gives each detail's fields. */
+export type DetailType =
+  | 'Rotation Due Soon'
+  | 'Successor Published'
+  | 'Key Rotated'
+  | 'Rotation Rolled Back'
+  | 'Rotation Failed'
+  | 'Rotation Blocked'
+  | 'Rotation Drift Repaired'
+  | 'Alias Paused'
+  | 'Alias Resumed'
+  | 'Retirement Requested'
+  | 'Retirement Reminder'
+  | 'Approval Recorded'
+  | 'Retirement Approved'
+  | 'Retirement Rejected'
+  | 'Retirement Refused'
+  | 'Retirement Expired'
+  | 'Retirement Withdrawn'
+  | 'Key Disabled'
+  | 'Key Deletion Scheduled'
+  | 'Key Deletion Cancelled'
+  | 'Audit Alert';
 
 /** Publishes one event on the project's bus; throws when EventBridge rejects the entry. */
 export async function publishEvent(

@@ -3,6 +3,14 @@ import type { RotationStepName } from './errors.js';
 export const OUTCOMES = {
   rotated: 'rotated',
   notDue: 'not-due',
+  /** The successor of an asymmetric or HMAC key is published and waits out the overlap window. */
+  published: 'published',
+  /** Native rotation had drifted from the config (disabled, or another period) and was set right. */
+  repaired: 'repaired',
+  /** The alias, or every alias, is paused; nothing was done. */
+  paused: 'paused',
+  /** The alias was pointed back at its previous key. */
+  rolledBack: 'rolled-back',
   /** Another run holds the alias's lease. */
   busy: 'busy',
   /** Due, but the run reached its cap on keys created; the next sweep takes it. */

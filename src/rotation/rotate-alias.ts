@@ -27,6 +27,12 @@ export interface RotationRequest {
   reason?: string;
   /** False when the run may not create another key (its cap is reached). */
   mayCreate: boolean;
+  /** Rotate now whatever the key's age (a person's request; the force cooldown applies). */
+  force?: boolean;
+  /** Promote without waiting out the overlap window (a compromised asymmetric or HMAC key). */
+  skipOverlap?: boolean;
+  /** ARN of the person who asked, from a verified identity proof. */
+  requestedBy?: string;
 }
 
 const MS_PER_DAY = 86_400_000;

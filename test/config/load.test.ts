@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aliasesInRegion, loadConfigFile, parseConfig } from '../../src/config/load.js';
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
 function aliasEntry(fields: string): string {
   return `aliases:\n  - alias: alias/payments\n${fields}`;
 }
@@ -12,22 +15,118 @@ describe('parseConfig', () => {
   it('applies defaults and expands Regions', () => {
     const config = parseConfig(aliasEntry('    regions: [us-east-1, eu-west-1]\n    period: 36h\n'));
 
+    const retire = {
+      graceBeforeDisableMs: 30 * DAY_MS,
+      quietPeriodMs: 30 * DAY_MS,
+      disabledBeforeDeletionMs: 30 * DAY_MS,
+      allowDeletion: false,
+      pendingWindowInDays: 30,
+      publicKeyWithdrawn: false,
+      approvers: [],
+      requiredApprovals: 1,
+    };
+    const common = { alias: 'alias/payments', strategy: 'alias', period: '36h', periodMs: 36 * HOUR_MS, multiRegion: false, replicaRegions: [], retire };
     expect(config).toEqual({
       sweepSchedule: 'rate(1 hour)',
+      retireSchedule: 'rate(1 day)',
       maxRotationsPerRun: 20,
+      forceCooldownMs: HOUR_MS,
+      dueSoonNoticeMs: 7 * DAY_MS,
+      requestExpiryMs: 72 * HOUR_MS,
+      requestReminderMs: 24 * HOUR_MS,
+      quotaShare: 0.5,
+      cancelDeletionOnUse: true,
+      approvers: [],
+      pinnedSessionRoles: [],
+      audit: { repeatWindow: '5m', rules: {} },
       aliases: [
-        { alias: 'alias/payments', region: 'us-east-1', period: '36h', periodMs: 36 * 3_600_000 },
-        { alias: 'alias/payments', region: 'eu-west-1', period: '36h', periodMs: 36 * 3_600_000 },
+        { ...common, region: 'us-east-1' },
+        { ...common, region: 'eu-west-1' },
       ],
     });
     expect(aliasesInRegion(config, 'eu-west-1').map((entry) => entry.region)).toEqual(['eu-west-1']);
   });
 
+  it('reads every alias field', () => {
+    const config = parseConfig(
+      [
+        'settings:',
+        '  approvers: ["arn:aws:iam::111122223333:role/KeyAdmins"]',
+        'aliases:',
+        '  - alias: alias/signing',
+        '    regions: [us-east-1, eu-west-1]',
+        '    period: 180d',
+        '    multiRegion: true',
+        '    overlap: 48h',
+        '    retire:',
+        '      graceBeforeDisable: 10d',
+        '      quietPeriod: 90d',
+        '      disabledBeforeDeletion: 60d',
+        '      allowDeletion: true',
+        '      pendingWindow: 7d',
+        '      publicKeyWithdrawn: true',
+        '      approvers: ["arn:aws:iam::111122223333:user/carol"]',
+        '      requiredApprovals: 2',
+        '',
+      ].join('\n'),
+    );
+
+    expect(config.aliases).toEqual([
+      {
+        alias: 'alias/signing',
+        region: 'us-east-1',
+        strategy: 'alias',
+        period: '180d',
+        periodMs: 180 * DAY_MS,
+        multiRegion: true,
+        replicaRegions: ['eu-west-1'],
+        overlapMs: 48 * HOUR_MS,
+        retire: {
+          graceBeforeDisableMs: 10 * DAY_MS,
+          quietPeriodMs: 90 * DAY_MS,
+          disabledBeforeDeletionMs: 60 * DAY_MS,
+          allowDeletion: true,
+          pendingWindowInDays: 7,
+          publicKeyWithdrawn: true,
+          approvers: ['arn:aws:iam::111122223333:role/KeyAdmins', 'arn:aws:iam::111122223333:user/carol'],
+          requiredApprovals: 2,
+        },
+      },
+    ]);
+  });
+
+  it('accepts a native alias', () => {
+    const config = parseConfig(aliasEntry('    regions: [us-east-1]\n    period: 365d\n    strategy: native\n'));
+
+    expect(config.aliases[0]?.strategy).toBe('native');
+    expect(config.aliases[0]?.periodMs).toBe(365 * DAY_MS);
+  });
+
   it.each([
-    ['a malformed period', aliasEntry('    regions: [us-east-1]\n    period: 9x\n'), 'alias alias/payments: field period: value "9x" must be a whole number followed by h or d, such as 90d'],
-    ['a period in weeks', aliasEntry('    regions: [us-east-1]\n    period: 2w\n'), 'alias alias/payments: field period: value "2w" must be a whole number followed by h or d, such as 90d'],
+    ['a malformed period', aliasEntry('    regions: [us-east-1]\n    period: 9x\n'), 'alias alias/payments: field period: value "9x" must be a whole number followed by h, d, such as 30d'],
+    ['a period in weeks', aliasEntry('    regions: [us-east-1]\n    period: 2w\n'), 'alias alias/payments: field period: value "2w" must be a whole number followed by h, d, such as 30d'],
+    ['a period in minutes', aliasEntry('    regions: [us-east-1]\n    period: 1440m\n'), 'alias alias/payments: field period: value "1440m" must be a whole number followed by h, d, such as 30d'],
     ['a period under a day', aliasEntry('    regions: [us-east-1]\n    period: 23h\n'), 'alias alias/payments: field period: value "23h" must be at least 1d (24h) for the alias strategy'],
-    ['a zero period', aliasEntry('    regions: [us-east-1]\n    period: 0d\n'), 'alias alias/payments: field period: value "0d" must be a whole number followed by h or d, such as 90d'],
+    ['a zero period', aliasEntry('    regions: [us-east-1]\n    period: 0d\n'), 'alias alias/payments: field period: value "0d" must be at least 1d (24h) for the alias strategy'],
+    ['a native period under 90 days', aliasEntry('    regions: [us-east-1]\n    period: 89d\n    strategy: native\n'), 'alias alias/payments: field period: value "89d" must be whole days from 90d to 2560d for the native strategy, as KMS allows'],
+    ['a native period over 2560 days', aliasEntry('    regions: [us-east-1]\n    period: 2561d\n    strategy: native\n'), 'alias alias/payments: field period: value "2561d" must be whole days from 90d to 2560d for the native strategy, as KMS allows'],
+    ['a native period in hours', aliasEntry('    regions: [us-east-1]\n    period: 2201h\n    strategy: native\n'), 'alias alias/payments: field period: value "2201h" must be whole days from 90d to 2560d for the native strategy, as KMS allows'],
+    ['an unknown strategy', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    strategy: manual\n'), 'alias alias/payments: field strategy: value "manual" must be one of "alias", "native"'],
+    ['a native multi-Region alias', aliasEntry('    regions: [us-east-1, eu-west-1]\n    period: 90d\n    strategy: native\n    multiRegion: true\n'), 'alias alias/payments: field multiRegion: value true must be false for the native strategy; KMS rotates multi-Region keys natively from the primary'],
+    ['a multi-Region alias in one Region', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    multiRegion: true\n'), 'alias alias/payments: field regions: value ["us-east-1"] must list the primary Region then at least one replica Region for a multi-Region alias'],
+    ['a Region listed twice', aliasEntry('    regions: [us-east-1, us-east-1]\n    period: 90d\n'), 'alias alias/payments: field regions: value ["us-east-1","us-east-1"] lists a Region twice'],
+    ['an overlap over 30 days', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    overlap: 31d\n'), 'alias alias/payments: field overlap: value "31d" must be at most 30d'],
+    ['a quiet period over 90 days', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      quietPeriod: 91d\n'), 'alias alias/payments: field retire.quietPeriod: value "91d" must be at most 90d, because CloudTrail LookupEvents reaches back 90 days'],
+    ['a pending window under 7 days', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      pendingWindow: 6d\n'), 'alias alias/payments: field retire.pendingWindow: value "6d" must be at least 7d'],
+    ['a pending window over 30 days', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      pendingWindow: 31d\n'), 'alias alias/payments: field retire.pendingWindow: value "31d" must be at most 30d'],
+    ['a pending window in hours', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      pendingWindow: 168h\n'), 'alias alias/payments: field retire.pendingWindow: value "168h" must be a whole number followed by d, such as 30d'],
+    ['zero required approvals', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      requiredApprovals: 0\n'), 'alias alias/payments: field retire.requiredApprovals: value 0 must be at least 1'],
+    ['an approver that is not an ARN', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      approvers: [bob]\n'), 'alias alias/payments: field retire.approvers.0: value "bob" must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins'],
+    ['a string for allowDeletion', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      allowDeletion: "yes"\n'), 'alias alias/payments: field retire.allowDeletion: value "yes" must be of type boolean'],
+    ['an unknown retire field', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      deleteAfter: 30d\n'), 'alias alias/payments: field retire: unknown field deleteAfter; remove it or check its spelling'],
+    ['a quota share of 0', `settings:\n  quotaShare: 0\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 0 must be more than 0'],
+    ['a quota share over 1', `settings:\n  quotaShare: 1.5\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 1.5 must be at most 1'],
+    ['an unknown setting', `settings:\n  sweepSchedul: rate(1 hour)\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings: unknown field sweepSchedul; remove it or check its spelling'],
     ['a missing period', aliasEntry('    regions: [us-east-1]\n'), 'alias alias/payments: field period: missing; it is required'],
     ['a numeric period', aliasEntry('    regions: [us-east-1]\n    period: 90\n'), 'alias alias/payments: field period: value 90 must be of type string'],
     ['an invalid Region', aliasEntry('    regions: [US-East-1]\n    period: 90d\n'), 'alias alias/payments: field regions.0: value "US-East-1" must be a Region code such as us-east-1'],
