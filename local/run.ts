@@ -11,7 +11,7 @@ import { startLocalCloud } from './cloud.js';
 import { DemoCustomer } from './demo-customer.js';
 import { operatorIdentity } from './identities.js';
 import { readRunnerState, writeRunnerState } from './runner-state.js';
-import { nextFireTime, parseSchedule } from './schedule.js';
+import { nextFireTime, parseSchedule } from '../src/schedule.js';
 import { resolveServerlessConfig, scheduleExpressions } from './serverless-config.js';
 import { Timeline } from './timeline.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSchedule, ScheduleExpressionError } from '../schedule.js';
 import { MS_PER_DAY, parseDuration, type DurationUnit } from './duration.js';
 
 /**
@@ -35,7 +36,15 @@ function duration(options: { units?: DurationUnit[]; min?: [number, string]; max
   });
 }
 
-const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge rate() or cron() expression');
+/** An EventBridge schedule expression, checked as EventBridge checks it at deploy time. */
+const scheduleExpression = z.string().superRefine((expression, context) => {
+  try {
+    parseSchedule(expression);
+  } catch (error) {
+    const problem = error instanceof ScheduleExpressionError ? error.message.replace(/^Invalid schedule expression "[^"]*": /, '') : String(error);
+    context.addIssue({ code: 'custom', message: `is not a valid EventBridge schedule: ${problem}` });
+  }
+});
 const principalPatterns = z.array(z.string().regex(PRINCIPAL_PATTERN, 'must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins'));
 
 export const retireSchema = z.strictObject({

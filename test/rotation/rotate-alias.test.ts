@@ -214,9 +214,10 @@ describe('rotateAlias', () => {
     await createAliasedKey(test.operator.kms, 'alias/other');
     const callsBefore = test.cloud.emulator.calls().length;
 
-    await expect(handleRotateInvoke(test.cloud.rotationDeps(), config(), { alias: 'alias/other', reason: 'test' })).rejects.toThrow(
-      'The alias alias/other is not managed in us-east-1: only aliases listed for this Region in rotation.config.yml can be rotated',
-    );
+    await expect(handleRotateInvoke(test.cloud.rotationDeps(), config(), { alias: 'alias/other', reason: 'test' })).rejects.toMatchObject({
+      name: 'InvalidRequestError',
+      message: 'The alias alias/other is not managed in us-east-1: only aliases listed for this Region in rotation.config.yml can be rotated',
+    });
 
     expect(test.cloud.emulator.calls().length).toBe(callsBefore);
     expect(await test.cloud.rotationDeps().table.getAlias('us-east-1', 'alias/other')).toBeUndefined();

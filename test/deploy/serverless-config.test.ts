@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { parseSchedule } from '../../src/schedule.js';
+import { resolveServerlessConfig, scheduleExpressions } from '../../local/serverless-config.js';
+import { repoRoot } from './helpers.js';
+
+// One `serverless print` took about 1.5 s on a 2-core machine.
+const PRINT_TIMEOUT_MS = 60_000;
+
+type Json = Record<string, any>;
+
+describe('resolveServerlessConfig', () => {
+  const brokenDir = mkdtempSync(path.join(tmpdir(), 'kms-rotator-broken-sls-'));
+
+  afterAll(() => rmSync(brokenDir, { recursive: true, force: true }));
+
+  it('resolves the sweep schedule', async () => {
+    const resolved = await resolveServerlessConfig(repoRoot);
+    const expressions = scheduleExpressions(resolved, 'rotate');
+    expect(expressions).toEqual(['rate(1 hour)']);
+    for (const expression of expressions) expect(parseSchedule(expression).expression).toBe(expression);
+  }, PRINT_TIMEOUT_MS);
+
+  it('resolves alias ARNs per Region', async () => {
+    const inConfiguredRegion = (await resolveServerlessConfig(repoRoot, { stage: 'prod', region: 'us-east-1' })) as Json;
+    const statements = inConfiguredRegion.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
+    const moveAliases = statements.find((statement: Json) => statement.Sid === 'MoveConfiguredAliases');
+    expect(moveAliases.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/demo-payments' }]);
+    expect(inConfiguredRegion.resources.Resources.RotateRole.Properties.RoleName).toBe('kms-rotator-prod-us-east-1-rotate');
+  }, PRINT_TIMEOUT_MS);
+
+  it('Region without aliases gets a placeholder that matches nothing', async () => {
+    const resolved = (await resolveServerlessConfig(repoRoot, { region: 'eu-west-1' })) as Json;
+    const statements = resolved.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
+    const adopt = statements.find((statement: Json) => statement.Sid === 'AdoptConfiguredKeys');
+    const moveAliases = statements.find((statement: Json) => statement.Sid === 'MoveConfiguredAliases');
+    expect(adopt.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases']).toEqual(['alias/aws/kms-rotator-no-alias-configured']);
+    expect(moveAliases.Resource).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/kms-rotator-no-alias-configured' },
+    ]);
+  }, PRINT_TIMEOUT_MS);
+
+  it('reports a failing configuration', async () => {
+    writeFileSync(path.join(brokenDir, 'serverless.yml'), 'service: broken\nprovider:\n  name: aws\n  runtime: nodejs22.x\nunknownKey: 1\nconfigValidationMode: error\n');
+    await expect(resolveServerlessConfig(brokenDir)).rejects.toThrow(/`serverless print --format json` in .*kms-rotator-broken-sls-.* failed/);
+  }, PRINT_TIMEOUT_MS);
+});
+
+describe('scheduleExpressions', () => {
+  it('reads string, list and object forms', () => {
+    const resolved = {
+      functions: {
+        sweep: {
+          events: [
+            { schedule: 'rate(5 minutes)' },
+            { schedule: { rate: ['cron(0 10 * * ? *)', 'rate(1 day)'] } },
+            { schedule: { rate: 'rate(2 hours)', enabled: true } },
+            { schedule: { rate: ['rate(3 hours)'], enabled: false } },
+            { eventBridge: { pattern: { source: ['aws.kms'] } } },
+          ],
+        },
+      },
+    };
+    expect(scheduleExpressions(resolved, 'sweep')).toEqual(['rate(5 minutes)', 'cron(0 10 * * ? *)', 'rate(1 day)', 'rate(2 hours)']);
+  });
+
+  it('function without events', () => {
+    expect(scheduleExpressions({ functions: { quiet: { handler: 'x.handler' } } }, 'quiet')).toEqual([]);
+  });
+
+  it('unknown function', () => {
+    expect(() => scheduleExpressions({ functions: { rotate: {} } }, 'missing')).toThrow('serverless.yml defines no function "missing" (functions: rotate)');
+  });
+});
