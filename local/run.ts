@@ -76,7 +76,7 @@ async function main(): Promise<number> {
     while (next.getTime() <= end.getTime()) {
       clock.set(next);
       const result = await handleRotateInvoke(deps, config, scheduledEvent(next, cloud.region));
-      if ('aliases' in result) result.aliases.forEach((outcome) => timeline.outcome(next, outcome));
+      if ('runId' in result) result.aliases.forEach((outcome) => timeline.outcome(next, outcome));
       next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, next, { rateStart })));
     }
     clock.set(end);

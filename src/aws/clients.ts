@@ -6,8 +6,8 @@ import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 export interface AwsClients {
   kms: KMSClient;
   /**
-   * A KMS client that never retries. CreateKey has no idempotency token, so a retried call
-   * after a lost response could create a second key; CreateKey goes through this client only.
+   * A KMS client that never retries, for CreateKey and RotateKeyOnDemand. They have no idempotency
+   * token, so a retry after a lost response could create a second key or spend a second rotation.
    */
   kmsSingleAttempt: KMSClient;
   dynamodb: DynamoDBClient;

@@ -3,6 +3,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Clock } from '../clock.js';
 import type { StateTable } from '../state/state-table.js';
+import type { IdentityVerifier } from './identity.js';
 
 /** The part of the Powertools logger the core uses. */
 export type CoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -10,7 +11,7 @@ export type CoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 /** Everything the rotation core talks to, passed in so tests and the local runner choose it. */
 export interface RotationDeps {
   kms: KMSClient;
-  /** Used only for CreateKey; see AwsClients.kmsSingleAttempt. */
+  /** Used only for CreateKey and RotateKeyOnDemand; see AwsClients.kmsSingleAttempt. */
   kmsSingleAttempt: KMSClient;
   eventbridge: EventBridgeClient;
   table: StateTable;
@@ -21,6 +22,8 @@ export interface RotationDeps {
   logger: CoreLogger;
   /** How long a run may hold an alias's lease before another run may take it over. */
   leaseDurationMs: number;
+  /** Checks the identity proofs of people's requests; without it, requests that need one are rejected. */
+  identity?: IdentityVerifier;
 }
 
 /** A Lambda run lasts at most 15 minutes, so a lease of 15 minutes outlives any live holder. */

@@ -1,5 +1,18 @@
 /** The steps of a rotation, named as the logs, events and outcomes report them. */
-export type RotationStepName = 'plan' | 'lease' | 'adopt' | 'create' | 'test' | 'promote' | 'record' | 'announce';
+/** `schedule` and `rotate` are the native strategy's: setting KMS's rotation schedule, and RotateKeyOnDemand. */
+export type RotationStepName =
+  | 'plan'
+  | 'lease'
+  | 'adopt'
+  | 'create'
+  | 'test'
+  | 'publish'
+  | 'promote'
+  | 'record'
+  | 'announce'
+  | 'rollback'
+  | 'schedule'
+  | 'rotate';
 
 /** A rotation step failed; `step` says where, `cause` holds the AWS error. */
 export class RotationStepError extends Error {

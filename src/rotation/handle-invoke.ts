@@ -1,30 +1,77 @@
 import { randomUUID } from 'node:crypto';
-import { aliasesInRegion, type RotationConfig } from '../config/load.js';
+import { aliasesInRegion, type ManagedAlias, type RotationConfig } from '../config/load.js';
 import type { RotationDeps } from './deps.js';
+import { planSweep, type DryRunResult } from './dry-run.js';
+import { callerOf } from './identity.js';
 import { InvalidRequestError, parseInvokeRequest } from './invoke-request.js';
-import type { AliasOutcome } from './outcome.js';
+import { rotateNative } from './native.js';
+import { OUTCOMES, type AliasOutcome } from './outcome.js';
+import { report } from './report.js';
+import { setPause, type PauseResult } from './pause.js';
+import { rollbackAlias } from './rollback.js';
 import { rotateAlias } from './rotate-alias.js';
 import { sweep, type SweepResult } from './sweep.js';
 
+export type InvokeResult = SweepResult | DryRunResult | AliasOutcome | PauseResult;
+
 /**
- * Runs one invoke of the rotate function: a schedule's sweep, or a person's rotation of one alias
- * now. Throws InvalidRequestError, before any AWS call, for an event it does not accept.
+ * Runs one invoke of the rotate function: a schedule's sweep, a dry run, or a person's rotation,
+ * rollback, pause or resume. Throws InvalidRequestError, before any change, for an event it does
+ * not accept or a person's request whose identity proof does not hold.
  */
 export async function handleRotateInvoke(
   deps: RotationDeps,
   config: RotationConfig,
   event: unknown,
   runId: string = randomUUID(),
-): Promise<SweepResult | AliasOutcome> {
+): Promise<InvokeResult> {
   const request = parseInvokeRequest(event);
   if (request.kind === 'sweep') return sweep(deps, config, runId);
+  if (request.kind === 'dry-run') return planSweep(deps, config);
 
-  const managed = aliasesInRegion(config, deps.region).find((entry) => entry.alias === request.alias);
-  if (!managed) {
-    throw new InvalidRequestError(
-      `The alias ${request.alias} is not managed in ${deps.region}: only aliases listed for this Region in rotation.config.yml can be rotated`,
-    );
+  const managed = request.alias === undefined ? undefined : managedAlias(deps, config, request.alias);
+  const requestedBy = await callerOf(deps, request);
+  deps.logger.info('Request from a person', { kind: request.kind, alias: request.alias, region: deps.region, reason: request.reason, requestedBy, runId });
+
+  switch (request.kind) {
+    case 'pause':
+    case 'resume':
+      return setPause(deps, { managed, paused: request.kind === 'pause', reason: request.reason, requestedBy });
+    case 'rollback':
+      return rollbackAlias(deps, managed as ManagedAlias, { runId, reason: request.reason, requestedBy });
+    case 'rotate': {
+      const target = managed as ManagedAlias;
+      const globalPause = request.force ? undefined : await deps.table.getGlobalPause(deps.region);
+      if (globalPause) {
+        return { alias: target.alias, region: target.region, outcome: 'paused', message: `Every alias of ${deps.region} is paused: ${globalPause.reason}. Pass force: true to rotate anyway.` };
+      }
+      const cooldown = await cooldownRejection(deps, config, target);
+      if (cooldown) return cooldown;
+      const rotation = { runId, trigger: 'manual' as const, reason: request.reason, mayCreate: true, force: request.force, skipOverlap: request.skipOverlap, requestedBy };
+      return target.strategy === 'native' ? rotateNative(deps, target, rotation) : rotateAlias(deps, config, target, rotation);
+    }
   }
-  deps.logger.info('Rotation requested by a person', { alias: managed.alias, region: managed.region, reason: request.reason, runId });
-  return rotateAlias(deps, managed, { runId, trigger: 'manual', reason: request.reason, mayCreate: true });
+}
+
+/** Returns a rejection while the alias is inside settings.forceCooldown after a person's last rotation. */
+async function cooldownRejection(deps: RotationDeps, config: RotationConfig, managed: ManagedAlias): Promise<AliasOutcome | undefined> {
+  const item = await deps.table.getAlias(managed.region, managed.alias);
+  if (!item?.lastManualRotationAt) return undefined;
+  const nextAllowed = Date.parse(item.lastManualRotationAt) + config.forceCooldownMs;
+  if (deps.clock.now().getTime() >= nextAllowed) return undefined;
+  return report(deps, {
+    alias: managed.alias,
+    region: managed.region,
+    outcome: OUTCOMES.rejected,
+    currentKeyId: item.currentKeyId,
+    message: `A person rotated ${managed.alias} at ${item.lastManualRotationAt}; settings.forceCooldown allows the next manual rotation at ${new Date(nextAllowed).toISOString()}.`,
+  });
+}
+
+function managedAlias(deps: RotationDeps, config: RotationConfig, alias: string): ManagedAlias {
+  const managed = aliasesInRegion(config, deps.region).find((entry) => entry.alias === alias);
+  if (!managed) {
+    throw new InvalidRequestError(`The alias ${alias} is not managed in ${deps.region}: only aliases listed for this Region in rotation.config.yml can be rotated`);
+  }
+  return managed;
 }

@@ -10,22 +10,48 @@ const scheduledEventSchema = z.looseObject({
   time: z.string(),
 });
 
-/** A person's request to rotate one alias now. Unknown fields are rejected to catch typos. */
-const manualRotationSchema = z.strictObject({
-  alias: z.string().regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, 'must be an alias name such as alias/payments'),
-  reason: z
-    .string()
-    .trim()
-    .min(1, 'must say why the alias is rotated now')
-    .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`),
-});
+const aliasName = z.string().regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, 'must be an alias name such as alias/payments');
+const reason = z
+  .string()
+  .trim()
+  .min(1, 'must say why')
+  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`);
+/** The presigned sts:GetCallerIdentity request of the person asking; checked by the identity module. */
+const identityProof = z.unknown();
+const requestId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or hyphens, unique per request');
 
-export type InvokeRequest = { kind: 'sweep' } | { kind: 'rotate'; alias: string; reason: string };
+const personFields = { requestId: requestId.optional(), identityProof: identityProof.optional() };
+
+const rotateSchema = z.strictObject({
+  alias: aliasName,
+  reason,
+  force: z.literal(true).optional(),
+  skipOverlap: z.literal(true).optional(),
+  ...personFields,
+});
+const rollbackSchema = z.strictObject({ alias: aliasName, reason, rollback: z.literal(true), ...personFields });
+const pauseSchema = z.strictObject({ alias: aliasName.optional(), reason, pause: z.literal(true), ...personFields });
+const resumeSchema = z.strictObject({ alias: aliasName.optional(), reason: reason.optional(), resume: z.literal(true), ...personFields });
+const dryRunSchema = z.strictObject({ dryRun: z.literal(true) });
+
+interface PersonRequest {
+  requestId?: string;
+  identityProof?: unknown;
+}
+
+export type InvokeRequest =
+  | { kind: 'sweep' }
+  | { kind: 'dry-run' }
+  | ({ kind: 'rotate'; alias: string; reason: string; force: boolean; skipOverlap: boolean } & PersonRequest)
+  | ({ kind: 'rollback'; alias: string; reason: string } & PersonRequest)
+  | ({ kind: 'pause' | 'resume'; alias?: string; reason?: string } & PersonRequest);
 
 /** The invoke event is not one the rotate function accepts; nothing was changed. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
+
+const ACTIONS = ['rollback', 'pause', 'resume', 'dryRun'] as const;
 
 /** Validates an invoke event; throws InvalidRequestError naming each bad field. */
 export function parseInvokeRequest(event: unknown): InvokeRequest {
@@ -33,13 +59,39 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
     throw new InvalidRequestError(`The event must be a JSON object, such as {"alias": "alias/payments", "reason": "suspected leak"}; received ${describe(event)}`);
   }
   if ('source' in event) {
-    const scheduled = scheduledEventSchema.safeParse(event);
-    if (!scheduled.success) throw new InvalidRequestError(`Invalid scheduled event: ${formatIssues(event, scheduled.error)}`);
+    parse(scheduledEventSchema, event, 'scheduled event');
     return { kind: 'sweep' };
   }
-  const manual = manualRotationSchema.safeParse(event);
-  if (!manual.success) throw new InvalidRequestError(`Invalid rotation request: ${formatIssues(event, manual.error)}`);
-  return { kind: 'rotate', alias: manual.data.alias, reason: manual.data.reason };
+
+  const actions = ACTIONS.filter((action) => action in event);
+  if (actions.length > 1) throw new InvalidRequestError(`Invalid request: give one of ${ACTIONS.join(', ')}, not ${actions.join(' and ')}`);
+  switch (actions[0]) {
+    case 'dryRun':
+      parse(dryRunSchema, event, 'dry run request');
+      return { kind: 'dry-run' };
+    case 'rollback': {
+      const { rollback: _rollback, ...request } = parse(rollbackSchema, event, 'rollback request');
+      return { kind: 'rollback', ...request };
+    }
+    case 'pause': {
+      const { pause: _pause, ...request } = parse(pauseSchema, event, 'pause request');
+      return { kind: 'pause', ...request };
+    }
+    case 'resume': {
+      const { resume: _resume, ...request } = parse(resumeSchema, event, 'resume request');
+      return { kind: 'resume', ...request };
+    }
+    default: {
+      const { force, skipOverlap, ...request } = parse(rotateSchema, event, 'rotation request');
+      return { kind: 'rotate', ...request, force: force === true, skipOverlap: skipOverlap === true };
+    }
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, event: object, name: string): z.output<T> {
+  const result = schema.safeParse(event);
+  if (!result.success) throw new InvalidRequestError(`Invalid ${name}: ${formatIssues(event, result.error)}`);
+  return result.data;
 }
 
 function formatIssues(event: object, error: z.ZodError): string {

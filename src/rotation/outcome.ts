@@ -11,6 +11,8 @@ export const OUTCOMES = {
   paused: 'paused',
   /** The alias was pointed back at its previous key. */
   rolledBack: 'rolled-back',
+  /** A person's request that a guard turned down (force cooldown, rollback target); nothing changed. */
+  rejected: 'rejected',
   /** Another run holds the alias's lease. */
   busy: 'busy',
   /** Due, but the run reached its cap on keys created; the next sweep takes it. */

@@ -1,5 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { KeyMetadata } from '@aws-sdk/client-kms';
+import type { ManagedAlias } from '../config/load.js';
 import type { AliasItem } from '../state/records.js';
+
+const MS_PER_HOUR = 3_600_000;
+
+/** Largest jitter, as a share of the alias's period. */
+export const MAX_JITTER_SHARE = 0.1;
+/** Largest jitter in milliseconds, whatever the period. */
+export const MAX_JITTER_MS = 24 * MS_PER_HOUR;
+/** Overlap window of an asymmetric or HMAC key when the config sets none. */
+export const DEFAULT_ASYMMETRIC_OVERLAP_MS = 24 * MS_PER_HOUR;
 
 /**
  * Age of the key an alias targets: from its promotion when the tool promoted it, otherwise from
@@ -11,6 +22,32 @@ export function keyAgeMs(target: KeyMetadata, item: AliasItem | undefined, now: 
   return Math.max(0, now.getTime() - start);
 }
 
-export function isDue(ageMs: number, periodMs: number): boolean {
-  return ageMs >= periodMs;
+/**
+ * A fixed delay added to the alias's period, derived from its Region and name, so that keys
+ * created together do not all come due in the same sweep. Up to 10% of the period, at most 24 hours.
+ */
+export function jitterMs(managed: Pick<ManagedAlias, 'alias' | 'region' | 'periodMs'>): number {
+  const digest = createHash('sha256').update(`${managed.region}\n${managed.alias}`).digest();
+  const fraction = digest.readUInt32BE(0) / 2 ** 32;
+  return Math.floor(fraction * Math.min(managed.periodMs * MAX_JITTER_SHARE, MAX_JITTER_MS));
+}
+
+/** Milliseconds from now until the alias is due; zero or less means due. */
+export function msUntilDue(ageMs: number, managed: Pick<ManagedAlias, 'alias' | 'region' | 'periodMs'>): number {
+  return managed.periodMs + jitterMs(managed) - ageMs;
+}
+
+export function isDue(ageMs: number, managed: Pick<ManagedAlias, 'alias' | 'region' | 'periodMs'>): boolean {
+  return msUntilDue(ageMs, managed) <= 0;
+}
+
+/** True for keys whose callers choose the key themselves: only symmetric ciphertext names its key. */
+export function needsOverlap(key: KeyMetadata): boolean {
+  return key.KeySpec !== 'SYMMETRIC_DEFAULT';
+}
+
+/** How long a published successor waits before promotion. */
+export function overlapMs(managed: Pick<ManagedAlias, 'overlapMs'>, key: KeyMetadata): number {
+  if (managed.overlapMs !== undefined) return managed.overlapMs;
+  return needsOverlap(key) ? DEFAULT_ASYMMETRIC_OVERLAP_MS : 0;
 }

@@ -7,6 +7,8 @@ export const ROTATION_STEPS = {
   created: 'created',
   /** The successor passed its self-test and may be promoted. */
   tested: 'tested',
+  /** An asymmetric or HMAC successor is published and waits out the alias's overlap window. */
+  published: 'published',
 } as const;
 export type RotationStep = (typeof ROTATION_STEPS)[keyof typeof ROTATION_STEPS];
 
@@ -25,6 +27,36 @@ export interface RotationRecord {
   /** Generation number the successor will have. */
   generation: number;
   startedAt: string;
+  /** ARN of the person who asked, from a verified identity proof. */
+  requestedBy?: string;
+  /** When `Successor Published` went out; promotion waits until this plus the overlap window. */
+  publishedAt?: string;
+  /** Promote without waiting out the overlap window (a compromised key). */
+  skipOverlap?: boolean;
+  /** Grants on the old key: callers that use grants need new ones on the successor. */
+  oldKeyGrants?: GrantSummary[];
+}
+
+export interface GrantSummary {
+  grantId: string;
+  granteePrincipal?: string;
+  operations: string[];
+}
+
+/** Why an alias is paused, and by whom. */
+export interface PauseRecord {
+  reason: string;
+  /** `rollback` when a rollback paused it. */
+  cause: 'person' | 'rollback';
+  by?: string;
+  at: string;
+}
+
+/** The last reason the alias could not rotate, kept so `Rotation Blocked` goes out once per change. */
+export interface BlockedRecord {
+  keyId: string;
+  reason: string;
+  since: string;
 }
 
 export interface AliasItem {
@@ -40,6 +72,12 @@ export interface AliasItem {
   leaseOwner?: string;
   leaseExpiresAtMs?: number;
   rotation?: RotationRecord;
+  paused?: PauseRecord;
+  blocked?: BlockedRecord;
+  /** When a person last rotated the alias, for the force cooldown. */
+  lastManualRotationAt?: string;
+  /** Key for which `Rotation Due Soon` already went out. */
+  dueSoonNotifiedKeyId?: string;
 }
 
 export const GENERATION_STATES = {
@@ -63,4 +101,21 @@ export interface GenerationItem {
   supersededAt?: string;
   rotationId?: string;
   reason?: string;
+  requestedBy?: string;
+  /** Set when a rollback moved the alias off this key. */
+  rolledBackAt?: string;
+}
+
+/** One on-demand rotation of key material in a key that keeps its id (native strategy). */
+export interface MaterialRotationItem {
+  alias: string;
+  region: string;
+  keyId: string;
+  keyArn: string;
+  rotationType: 'ON_DEMAND';
+  trigger: RotationTrigger;
+  reason?: string;
+  requestedBy?: string;
+  runId: string;
+  rotatedAt: string;
 }

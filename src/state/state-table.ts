@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -8,7 +9,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { fromAttributeMap, toAttribute, toAttributeMap } from './attributes.js';
-import type { AliasItem, GenerationItem, RotationRecord } from './records.js';
+import type { AliasItem, BlockedRecord, GenerationItem, MaterialRotationItem, PauseRecord, RotationRecord } from './records.js';
 
 /** The lease was taken over by another run, or expired, before this run finished a write. */
 export class LeaseLostError extends Error {
@@ -17,6 +18,7 @@ export class LeaseLostError extends Error {
 
 const ALIAS_SORT_KEY = 'ALIAS';
 const GENERATION_PREFIX = 'GEN#';
+const MATERIAL_ROTATION_PREFIX = 'ROT#';
 
 /**
  * The state table: one item per alias (lease, in-flight rotation, current key) and one per key
@@ -127,7 +129,9 @@ export class StateTable {
       region,
       alias,
       owner,
-      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, generation = :generation REMOVE rotation',
+      rotation.trigger === 'manual'
+        ? 'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, generation = :generation, lastManualRotationAt = :promotedAt REMOVE rotation, blocked'
+        : 'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, generation = :generation REMOVE rotation, blocked',
       {
         ':keyId': successor.keyId,
         ':keyArn': successor.keyArn,
@@ -137,6 +141,132 @@ export class StateTable {
       },
       'rotation.id = :rotationId',
     );
+  }
+
+  /**
+   * Records that a rollback pointed the alias back at `restored`, and pauses the alias, in one
+   * conditional update. Both generation items are written first; they are idempotent.
+   */
+  async recordRollback(
+    region: string,
+    alias: string,
+    owner: string,
+    restored: GenerationItem,
+    rolledBack: GenerationItem,
+    pause: PauseRecord,
+  ): Promise<void> {
+    await this.putGeneration(rolledBack);
+    await this.putGeneration(restored);
+    await this.#updateHeld(
+      region,
+      alias,
+      owner,
+      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, paused = :paused',
+      { ':keyId': restored.keyId, ':keyArn': restored.keyArn, ':promotedAt': restored.promotedAt, ':paused': pause },
+      'attribute_not_exists(rotation)',
+    );
+  }
+
+  /** Pauses one alias (no lease needed: a running rotation finishes, the next sweep skips it). */
+  async setPaused(region: string, alias: string, pause: PauseRecord | undefined): Promise<void> {
+    await this.#dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: aliasKey(region, alias),
+        UpdateExpression: pause
+          ? 'SET paused = :paused, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)'
+          : 'REMOVE paused',
+        ConditionExpression: pause ? undefined : 'attribute_exists(pk)',
+        ExpressionAttributeNames: pause ? { '#region': 'region' } : undefined,
+        ExpressionAttributeValues: pause ? toAttributeMap({ ':paused': pause, ':alias': alias, ':region': region, ':zero': 0 }) : undefined,
+      }),
+    ).catch((error: unknown) => {
+      // Resuming an alias the table has never seen changes nothing.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  }
+
+  /** The switch that pauses every alias of the Region. */
+  async getGlobalPause(region: string): Promise<PauseRecord | undefined> {
+    const output = await this.#dynamodb.send(new GetItemCommand({ TableName: this.#tableName, Key: globalPauseKey(region), ConsistentRead: true }));
+    return output.Item ? (fromAttributeMap(output.Item).paused as PauseRecord) : undefined;
+  }
+
+  async setGlobalPause(region: string, pause: PauseRecord | undefined): Promise<void> {
+    if (pause) {
+      await this.#dynamodb.send(new PutItemCommand({ TableName: this.#tableName, Item: { ...globalPauseKey(region), ...toAttributeMap({ paused: pause }) } }));
+    } else {
+      await this.#dynamodb.send(new DeleteItemCommand({ TableName: this.#tableName, Key: globalPauseKey(region) }));
+    }
+  }
+
+  /**
+   * Records why the alias cannot rotate. Returns true when this is news (another key or reason
+   * than recorded), so that `Rotation Blocked` goes out once per change, not on every sweep.
+   */
+  async recordBlocked(region: string, alias: string, blocked: BlockedRecord): Promise<boolean> {
+    try {
+      await this.#dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: aliasKey(region, alias),
+          UpdateExpression: 'SET blocked = :blocked, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
+          ConditionExpression: 'attribute_not_exists(blocked) OR blocked.keyId <> :keyId OR blocked.reason <> :reason',
+          ExpressionAttributeNames: { '#region': 'region' },
+          ExpressionAttributeValues: toAttributeMap({
+            ':blocked': blocked,
+            ':keyId': blocked.keyId,
+            ':reason': blocked.reason,
+            ':alias': alias,
+            ':region': region,
+            ':zero': 0,
+          }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Marks `Rotation Due Soon` as sent for `keyId`; returns false when it was sent already. */
+  async recordDueSoonNotice(region: string, alias: string, keyId: string): Promise<boolean> {
+    try {
+      await this.#dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: aliasKey(region, alias),
+          UpdateExpression: 'SET dueSoonNotifiedKeyId = :keyId',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(dueSoonNotifiedKeyId) OR dueSoonNotifiedKeyId <> :keyId)',
+          ExpressionAttributeValues: toAttributeMap({ ':keyId': keyId }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records that an identity proof's request id was used; returns false when it was used before,
+   * so a captured proof cannot be replayed. The item expires through the table's TTL attribute.
+   */
+  async recordRequestId(requestId: string, nowMs: number, keepMs: number): Promise<boolean> {
+    try {
+      await this.#dynamodb.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: { pk: { S: `REQUEST#${requestId}` }, sk: { S: 'REQUEST' }, ...toAttributeMap({ usedAt: new Date(nowMs).toISOString(), expiresAt: Math.ceil((nowMs + keepMs) / 1000) }) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async putGeneration(generation: GenerationItem): Promise<void> {
@@ -150,25 +280,51 @@ export class StateTable {
 
   /** Returns the alias's generations, oldest first. */
   async listGenerations(region: string, alias: string): Promise<GenerationItem[]> {
-    const generations: GenerationItem[] = [];
+    return (await this.#queryPrefix(region, alias, GENERATION_PREFIX)) as unknown as GenerationItem[];
+  }
+
+  /** Records an on-demand rotation; a manual one also sets lastManualRotationAt for the force cooldown. */
+  async recordMaterialRotation(owner: string, rotation: MaterialRotationItem): Promise<void> {
+    await this.#dynamodb.send(
+      new PutItemCommand({
+        TableName: this.#tableName,
+        Item: {
+          pk: { S: partitionKey(rotation.region, rotation.alias) },
+          sk: { S: `${MATERIAL_ROTATION_PREFIX}${rotation.rotatedAt}#${rotation.runId}` },
+          ...toAttributeMap({ ...rotation }),
+        },
+      }),
+    );
+    if (rotation.trigger === 'manual') {
+      await this.#updateHeld(rotation.region, rotation.alias, owner, 'SET lastManualRotationAt = :at', { ':at': rotation.rotatedAt });
+    }
+  }
+
+  /** Returns the alias's on-demand rotations, oldest first. */
+  async listMaterialRotations(region: string, alias: string): Promise<MaterialRotationItem[]> {
+    return (await this.#queryPrefix(region, alias, MATERIAL_ROTATION_PREFIX)) as unknown as MaterialRotationItem[];
+  }
+
+  async #queryPrefix(region: string, alias: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const output = await this.#dynamodb.send(
         new QueryCommand({
           TableName: this.#tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: toAttributeMap({ ':pk': partitionKey(region, alias), ':prefix': GENERATION_PREFIX }),
+          ExpressionAttributeValues: toAttributeMap({ ':pk': partitionKey(region, alias), ':prefix': prefix }),
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of output.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...generation } = fromAttributeMap(item);
-        generations.push(generation as unknown as GenerationItem);
+        const { pk: _pk, sk: _sk, ...record } = fromAttributeMap(item);
+        items.push(record);
       }
       startKey = output.LastEvaluatedKey;
     } while (startKey);
-    return generations;
+    return items;
   }
 
   /** Applies an update to the alias item only while `owner` holds its lease. */
@@ -211,6 +367,10 @@ function partitionKey(region: string, alias: string): string {
 
 function aliasKey(region: string, alias: string) {
   return { pk: { S: partitionKey(region, alias) }, sk: { S: ALIAS_SORT_KEY } };
+}
+
+function globalPauseKey(region: string) {
+  return { pk: { S: `SETTINGS#${region}` }, sk: { S: 'PAUSE' } };
 }
 
 function generationKey(region: string, alias: string, generation: number) {

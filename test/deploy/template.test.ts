@@ -59,7 +59,7 @@ function expectedRotateStatements(aliases: string[]): Json[] {
     {
       Sid: 'ReadKeys',
       Effect: 'Allow',
-      Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:ListGrants', 'kms:GetKeyRotationStatus'],
+      Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:ListGrants', 'kms:GetKeyRotationStatus', 'kms:ListKeyRotations'],
       Resource: keyArn,
     },
     {

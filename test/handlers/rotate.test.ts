@@ -71,7 +71,7 @@ describe.each(variants)('rotate handler ($name)', ({ load }) => {
     ['missing-reason', 'Invalid rotation request: field reason is missing'],
     ['unmanaged-alias', 'The alias alias/not-configured is not managed in us-east-1: only aliases listed for this Region in rotation.config.yml can be rotated'],
     ['alias-without-prefix', 'Invalid rotation request: field alias must be an alias name such as alias/payments'],
-    ['unknown-field', 'Invalid rotation request: unknown field force'],
+    ['unknown-field', 'Invalid rotation request: field force must be true'],
     ['wrong-types', 'Invalid rotation request: field alias must be of type string, received an array; field reason must be of type string, received a number'],
     ['other-detail-type', 'Invalid scheduled event: field detail-type must be "Scheduled Event"'],
   ])('rejects the %s event and changes nothing', async (name, message) => {

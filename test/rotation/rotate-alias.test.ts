@@ -15,7 +15,12 @@ import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
 import { LOCAL_BUS_NAME } from '../../local/cloud.js';
+import { jitterMs } from '../../src/rotation/plan.js';
 import { createAliasedKey, countCalls, DAY_MS, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+/** Past the 90-day period plus any jitter, which is at most a day. */
+const DUE_MS = 91 * DAY_MS;
+const JITTER_MS = jitterMs({ alias: 'alias/orders', region: 'us-east-1', periodMs: 90 * DAY_MS });
 
 const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event', time: '2027-01-01T00:00:00Z', detail: {} };
 
@@ -81,13 +86,13 @@ describe('rotateAlias', () => {
     const before = await test.operator.kms.send(
       new EncryptCommand({ KeyId: 'alias/orders', Plaintext: new TextEncoder().encode('order 42'), EncryptionContext: { app: 'orders' } }),
     );
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
 
     const outcome = await runSweep(test);
 
     expect(outcome.outcome).toBe('rotated');
     expect(outcome.previousKeyId).toBe(old.KeyId);
-    expect(outcome.keyAgeDays).toBe(90);
+    expect(outcome.keyAgeDays).toBe(91);
     const newKeyId = outcome.currentKeyId as string;
     expect(newKeyId).not.toBe(old.KeyId);
     expect(await aliasTarget(test, 'alias/orders')).toBe(newKeyId);
@@ -116,8 +121,8 @@ describe('rotateAlias', () => {
 
     const generations = await test.cloud.rotationDeps().table.listGenerations('us-east-1', 'alias/orders');
     expect(generations.map(({ generation, keyId, state, source, promotedAt, supersededAt }) => ({ generation, keyId, state, source, promotedAt, supersededAt }))).toEqual([
-      { generation: 1, keyId: old.KeyId, state: 'superseded', source: 'adopted', promotedAt: undefined, supersededAt: '2027-04-01T00:00:00.000Z' },
-      { generation: 2, keyId: newKeyId, state: 'current', source: 'rotated', promotedAt: '2027-04-01T00:00:00.000Z', supersededAt: undefined },
+      { generation: 1, keyId: old.KeyId, state: 'superseded', source: 'adopted', promotedAt: undefined, supersededAt: '2027-04-02T00:00:00.000Z' },
+      { generation: 2, keyId: newKeyId, state: 'current', source: 'rotated', promotedAt: '2027-04-02T00:00:00.000Z', supersededAt: undefined },
     ]);
 
     const events = test.cloud.emulator.events().filter((event) => event.eventBusName === LOCAL_BUS_NAME);
@@ -135,21 +140,27 @@ describe('rotateAlias', () => {
       newKeyId,
       newKeyArn: newKey?.Arn,
       generation: 2,
-      rotatedAt: '2027-04-01T00:00:00.000Z',
+      previousKeyGrants: [],
+      rotatedAt: '2027-04-02T00:00:00.000Z',
     });
   });
 
   it('counts key age from the promotion', async () => {
     await createAliasedKey(test.operator.kms, 'alias/orders');
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + 90 * DAY_MS + JITTER_MS - 1);
+    const early = await runSweep(test);
+    expect(early.outcome).toBe('not-due');
+
+    test.clock.set(START + 90 * DAY_MS + JITTER_MS);
     const first = await runSweep(test);
     expect(first.outcome).toBe('rotated');
+    const promotedAt = test.clock.now().getTime();
 
-    test.clock.set(START + 179 * DAY_MS);
-    const early = await runSweep(test);
-    expect(early).toEqual({ alias: 'alias/orders', region: 'us-east-1', outcome: 'not-due', currentKeyId: first.currentKeyId, keyAgeDays: 89 });
+    test.clock.set(promotedAt + 90 * DAY_MS + JITTER_MS - 1);
+    const notYet = await runSweep(test);
+    expect(notYet).toEqual({ alias: 'alias/orders', region: 'us-east-1', outcome: 'not-due', currentKeyId: first.currentKeyId, keyAgeDays: Math.floor((90 * DAY_MS + JITTER_MS - 1) / DAY_MS) });
 
-    test.clock.set(START + 180 * DAY_MS);
+    test.clock.set(promotedAt + 90 * DAY_MS + JITTER_MS);
     const second = await runSweep(test);
     expect(second.outcome).toBe('rotated');
     expect(second.previousKeyId).toBe(first.currentKeyId);
@@ -163,11 +174,18 @@ describe('rotateAlias', () => {
     { keySpec: 'ECC_SECG_P256K1', keyUsage: 'SIGN_VERIFY' },
     { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' },
   ] as const)('rotates a $keySpec $keyUsage key', async ({ keySpec, keyUsage }) => {
-    await createAliasedKey(test.operator.kms, 'alias/orders', { KeySpec: keySpec, KeyUsage: keyUsage });
-    test.clock.set(START + 90 * DAY_MS);
+    const old = await createAliasedKey(test.operator.kms, 'alias/orders', { KeySpec: keySpec, KeyUsage: keyUsage });
+    test.clock.set(START + DUE_MS);
 
-    const outcome = await runSweep(test);
+    let outcome = await runSweep(test);
 
+    if (keySpec !== 'SYMMETRIC_DEFAULT') {
+      // Callers of asymmetric and HMAC keys choose the key, so the successor waits out a 24-hour overlap.
+      expect(outcome.outcome).toBe('published');
+      expect(await aliasTarget(test, 'alias/orders')).toBe(old.KeyId);
+      test.clock.set(START + DUE_MS + 24 * 3_600_000);
+      outcome = await runSweep(test);
+    }
     expect(outcome.outcome).toBe('rotated');
     const newKey = (await test.operator.kms.send(new DescribeKeyCommand({ KeyId: outcome.currentKeyId }))).KeyMetadata;
     expect(newKey?.KeySpec).toBe(keySpec);
@@ -177,7 +195,7 @@ describe('rotateAlias', () => {
 
   it('creates one key when two sweeps start together', async () => {
     await createAliasedKey(test.operator.kms, 'alias/orders');
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
     const createsBefore = countCalls(test.cloud, 'CreateKey');
 
     const results = (await Promise.all(
@@ -230,7 +248,7 @@ describe('rotateAlias', () => {
       name: 'DisabledException',
       message: `${key.Arn} is disabled.`,
     });
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
 
     const outcome = await runSweep(test);
 
@@ -257,7 +275,7 @@ describe('rotateAlias', () => {
 
   it('reports a create whose outcome is unknown', async () => {
     const key = await createAliasedKey(test.operator.kms, 'alias/orders');
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
     const deps = test.cloud.rotationDeps();
     await runSweep(test, config('365d'));
     await deps.table.acquireLease('us-east-1', 'alias/orders', 'crashed-run', test.clock.now().getTime(), 1);
@@ -270,20 +288,20 @@ describe('rotateAlias', () => {
       generation: 2,
       startedAt: test.clock.now().toISOString(),
     });
-    test.clock.set(START + 91 * DAY_MS);
+    test.clock.set(START + 92 * DAY_MS);
 
     const outcome = await runSweep(test);
 
     expect(outcome.outcome).toBe('failed');
     expect(outcome.step).toBe('create');
-    expect(outcome.message).toContain('Run crashed-run called CreateKey at 2027-04-01T00:00:00.000Z and its outcome is unknown');
+    expect(outcome.message).toContain('Run crashed-run called CreateKey at 2027-04-02T00:00:00.000Z and its outcome is unknown');
     expect(countCalls(test.cloud, 'CreateKey')).toBe(1);
     expect(await aliasTarget(test, 'alias/orders')).toBe(key.KeyId);
   });
 
   it('resumes a run that died before promotion', async () => {
     const old = await createAliasedKey(test.operator.kms, 'alias/orders');
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
     const crashing = test.cloud.rotationDeps({ kms: test.cloud.clients().kms });
     crashing.kms.middlewareStack.add(
       (next, context) => async (args) => {
@@ -311,7 +329,7 @@ describe('rotateAlias', () => {
   it('leaves an alias that someone moved mid-run', async () => {
     const old = await createAliasedKey(test.operator.kms, 'alias/orders');
     const elsewhere = await createAliasedKey(test.operator.kms, 'alias/elsewhere');
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
     const deps = test.cloud.rotationDeps({ kms: test.cloud.clients().kms });
     let moved = false;
     deps.kms.middlewareStack.add(
@@ -338,7 +356,7 @@ describe('rotateAlias', () => {
     const key = await createAliasedKey(test.operator.kms, 'alias/orders');
     const policy = `{\n  "Version" : "2012-10-17",\n  "Id" : "custom",\n  "Statement" : [ {\n    "Sid" : "Enable IAM User Permissions",\n    "Effect" : "Allow",\n    "Principal" : { "AWS" : "arn:aws:iam::111122223333:root" },\n    "Action" : "kms:*",\n    "Resource" : "*"\n  } ]\n}`;
     await test.operator.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, PolicyName: 'default', Policy: policy }));
-    test.clock.set(START + 90 * DAY_MS);
+    test.clock.set(START + DUE_MS);
 
     const outcome = await runSweep(test);
 

@@ -17,35 +17,46 @@ const isDisabled: Failure = (key) => new AwsError('DisabledException', `${key.ar
 const isPendingDeletion: Failure = (key) => new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
 const isNotPendingDeletion: Failure = (key) =>
   new AwsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+// NOTE: footnote [3] of the table reads "<key ARN> is pending deletion (or pending replica
+// deletion).", and this message is the emulator's reading of it for PendingReplicaDeletion.
+const isPendingReplicaDeletion: Failure = (key) =>
+  new AwsError('KMSInvalidStateException', `${key.arn} is pending replica deletion.`);
 const isPendingImport: Failure = (key) => new AwsError('KMSInvalidStateException', `${key.arn} is pending import.`);
 const isUnavailable: Failure = (key) => new AwsError('KMSInvalidStateException', `${key.arn} is unavailable.`);
 const originIsExternal: Failure = (key) =>
   new AwsError('UnsupportedOperationException', `${key.arn} origin is EXTERNAL which is not valid for this operation.`);
-// NOTE: the table has no footnote for the transient multi-Region states; this wording is the emulator's.
-const isTransient: Failure = (key) =>
-  new AwsError('KMSInvalidStateException', `${key.arn} is in state ${key.keyState}, which is not valid for this operation.`);
+const isCreating: Failure = (key) => new AwsError('KMSInvalidStateException', `${key.arn} is creating.`);
+const isUpdating: Failure = (key) => new AwsError('KMSInvalidStateException', `${key.arn} is updating.`);
 
 type Row = Partial<Record<KeyState, Failure>>;
 
-const transientStates: Row = { Creating: isTransient, Updating: isTransient, PendingReplicaDeletion: isTransient };
+/** The table has one column for PendingDeletion and PendingReplicaDeletion. */
+const pendingDeletion: Row = { PendingDeletion: isPendingDeletion, PendingReplicaDeletion: isPendingReplicaDeletion };
 
-/** Cryptographic operations: usable only while Enabled. */
+/** Cryptographic operations: usable while Enabled or Updating. */
 const cryptographic: Row = {
-  ...transientStates,
+  ...pendingDeletion,
   Disabled: isDisabled,
   PendingImport: isPendingImport,
-  PendingDeletion: isPendingDeletion,
   Unavailable: isUnavailable,
+  Creating: isCreating,
 };
 
 const anyState: Row = {};
-const notPendingDeletion: Row = { PendingDeletion: isPendingDeletion };
+
+const enableOrDisable: Row = {
+  ...pendingDeletion,
+  PendingImport: isPendingImport,
+  Creating: isCreating,
+  Updating: isUpdating,
+};
 
 const rotationSettings: Row = {
+  ...pendingDeletion,
   Disabled: isDisabled,
   PendingImport: originIsExternal,
-  PendingDeletion: isPendingDeletion,
   Unavailable: isUnavailable,
+  Creating: isCreating,
 };
 
 const KEY_STATE_TABLE: Record<string, Row> = {
@@ -57,14 +68,14 @@ const KEY_STATE_TABLE: Record<string, Row> = {
     Creating: isNotPendingDeletion,
     Updating: isNotPendingDeletion,
   },
-  CreateAlias: notPendingDeletion,
-  CreateGrant: { Disabled: isDisabled, PendingImport: isPendingImport, PendingDeletion: isPendingDeletion },
+  CreateAlias: pendingDeletion,
+  CreateGrant: { ...pendingDeletion, Disabled: isDisabled, PendingImport: isPendingImport, Creating: isCreating },
   Decrypt: cryptographic,
   DeleteAlias: anyState,
   DescribeKey: anyState,
-  DisableKey: { PendingImport: isPendingImport, PendingDeletion: isPendingDeletion },
+  DisableKey: enableOrDisable,
   DisableKeyRotation: rotationSettings,
-  EnableKey: { PendingImport: isPendingImport, PendingDeletion: isPendingDeletion },
+  EnableKey: enableOrDisable,
   EnableKeyRotation: rotationSettings,
   Encrypt: cryptographic,
   GenerateDataKey: cryptographic,
@@ -81,14 +92,22 @@ const KEY_STATE_TABLE: Record<string, Row> = {
   ListResourceTags: anyState,
   PutKeyPolicy: anyState,
   ReEncrypt: cryptographic,
+  /** Checked on the primary key. */
+  ReplicateKey: {
+    ...pendingDeletion,
+    Disabled: isDisabled,
+    PendingImport: isPendingImport,
+    Creating: isCreating,
+    Updating: isUpdating,
+  },
   RotateKeyOnDemand: rotationSettings,
-  ScheduleKeyDeletion: notPendingDeletion,
+  ScheduleKeyDeletion: { ...pendingDeletion, Updating: isUpdating },
   Sign: cryptographic,
-  TagResource: notPendingDeletion,
-  UntagResource: notPendingDeletion,
+  TagResource: pendingDeletion,
+  UntagResource: pendingDeletion,
   /** Checked on the key the alias moves to. The key it leaves may be in any state. */
-  UpdateAlias: notPendingDeletion,
-  UpdateKeyDescription: notPendingDeletion,
+  UpdateAlias: pendingDeletion,
+  UpdateKeyDescription: pendingDeletion,
   Verify: cryptographic,
   VerifyMac: cryptographic,
 };

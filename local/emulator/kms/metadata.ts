@@ -1,4 +1,5 @@
 import type { KeyRecord, KeySpec, KeyUsage } from './model.js';
+import { multiRegionConfiguration } from './multi-region.js';
 
 /**
  * KeyMetadata as DescribeKey, CreateKey and the other key operations return it. Algorithm lists
@@ -82,11 +83,11 @@ export function keyMetadata(key: KeyRecord): Record<string, unknown> {
   }
 
   if (key.multiRegion) {
-    metadata.MultiRegionConfiguration = {
-      MultiRegionKeyType: 'PRIMARY',
-      PrimaryKey: { Arn: key.arn, Region: key.region },
-      ReplicaKeys: [],
-    };
+    metadata.MultiRegionConfiguration = multiRegionConfiguration(key);
+  }
+  // Present only in PendingReplicaDeletion, per the KeyMetadata API reference.
+  if (key.keyState === 'PendingReplicaDeletion' && key.pendingWindowInDays !== undefined) {
+    metadata.PendingDeletionWindowInDays = key.pendingWindowInDays;
   }
   return metadata;
 }

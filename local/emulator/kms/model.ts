@@ -65,12 +65,20 @@ export interface KeyRecord {
   origin: Origin;
   customKeyStoreId?: string;
   keyState: KeyState;
-  /** Set while the key is PendingDeletion or PendingReplicaDeletion. */
+  /** Set while the key is PendingDeletion. A key in PendingReplicaDeletion has no date yet. */
   deletionDate?: number;
+  /** Set while the key is PendingDeletion or PendingReplicaDeletion. */
   pendingWindowInDays?: number;
   policy: string;
   tags: Tag[];
   multiRegion: boolean;
+  /**
+   * Region of the primary key, for multi-Region keys. The key is a replica when this differs from
+   * `region`. Unset in state files written before replicas existed, which means the key is primary.
+   */
+  primaryRegion?: string;
+  /** Regions of the replica keys of this multi-Region key, kept the same on every related key. */
+  replicaRegions?: string[];
   rotation: {
     enabled: boolean;
     periodInDays?: number;

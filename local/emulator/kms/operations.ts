@@ -5,6 +5,7 @@ import { createGrant, listGrants } from './grants.js';
 import { cancelKeyDeletion, disableKey, enableKey, scheduleKeyDeletion } from './key-lifecycle.js';
 import { createKey, describeKey, listKeys, updateKeyDescription } from './keys.js';
 import { getKeyPolicy, listKeyPolicies, putKeyPolicy } from './policy.js';
+import { replicateKey } from './replicate-key.js';
 import { disableKeyRotation, enableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand } from './rotation.js';
 import { listResourceTags, tagResource, untagResource } from './tags.js';
 
@@ -29,6 +30,7 @@ export const kmsOperations: Record<string, Operation> = {
   ListKeys: listKeys,
   ListResourceTags: listResourceTags,
   PutKeyPolicy: putKeyPolicy,
+  ReplicateKey: replicateKey,
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   TagResource: tagResource,

@@ -4,6 +4,7 @@ import { checkRange, optionalInteger } from '../validation.js';
 import { assertKeyState } from './key-state.js';
 import { generateMaterial } from './material.js';
 import type { KeyRecord } from './model.js';
+import { isReplica, primaryRegionOf } from './multi-region.js';
 import { DAY_MS } from './rotation-schedule.js';
 import { resolveKeyIdOrArn } from './store.js';
 
@@ -17,7 +18,8 @@ const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 
 /**
  * Rejects keys that cannot rotate: only symmetric encryption keys with AWS KMS key material do
- * (EnableKeyRotation and RotateKeyOnDemand API references).
+ * (EnableKeyRotation and RotateKeyOnDemand API references). Multi-Region replica keys are
+ * rejected too, because they take their material and rotation settings from the primary key.
  * NOTE: the message for a non-symmetric key spec is the emulator's; the EXTERNAL origin message
  * is the key-state table's.
  */
@@ -27,6 +29,14 @@ function assertRotatable(key: KeyRecord): void {
   }
   if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
     throw new AwsError('UnsupportedOperationException', `${key.arn} key spec is ${key.keySpec} which is not valid for this operation.`);
+  }
+  if (isReplica(key)) {
+    // "You manage automatic key rotation only on the primary key" (Managing multi-Region keys, AWS
+    // KMS Developer Guide). NOTE: the exception name and message are the emulator's.
+    throw new AwsError(
+      'UnsupportedOperationException',
+      `${key.arn} is a multi-Region replica key. Manage rotation on its primary key in ${primaryRegionOf(key)}.`,
+    );
   }
 }
 

@@ -4,30 +4,66 @@ import type { RequestContext } from '../types.js';
 import { checkLength, requireString } from '../validation.js';
 import { aliasArn, keyArn, parseKmsArn } from './arns.js';
 import type { KeyRecord, KmsRegionState } from './model.js';
+import {
+  afterMultiRegionKeyDeleted,
+  isReplica,
+  syncReplicasWithPrimary,
+  type AccountKmsState,
+} from './multi-region.js';
 import { applyDueRotations } from './rotation-schedule.js';
 
 const KEY_ID = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$/;
 
 /**
  * Returns the KMS state of the caller's account and Region, creating it on first use. Before
- * returning, it deletes keys whose deletion date has passed on the clock (with their aliases and
- * grants) and performs automatic rotations that have fallen due.
+ * returning, it applies the clock to every Region of the account: it deletes keys whose deletion
+ * date has passed (with their aliases and grants), performs automatic rotations that have fallen
+ * due and copies the key material of multi-Region primary keys to their replicas. The whole
+ * account is updated because deleting a replica in one Region can start the deletion window of
+ * its primary in another.
  */
 export function regionState(context: RequestContext): KmsRegionState {
   const state = stateOf(context);
-  const byRegion = (state.kms[context.accountId] ??= {});
-  const region = (byRegion[context.region] ??= { keys: {}, aliases: {}, grants: {} });
-  applyClock(region, context.clock.now().getTime());
+  const account = (state.kms[context.accountId] ??= {});
+  const region = (account[context.region] ??= { keys: {}, aliases: {}, grants: {} });
+  applyClock(account, context.clock.now().getTime());
   return region;
 }
 
-function applyClock(region: KmsRegionState, now: number): void {
-  for (const key of Object.values(region.keys)) {
-    if (key.deletionDate !== undefined && key.deletionDate <= now) {
-      deleteKey(region, key.keyId);
-      continue;
+/** Returns the KMS state of every Region of the caller's account, for multi-Region operations. */
+export function accountState(context: RequestContext): AccountKmsState {
+  regionState(context);
+  return stateOf(context).kms[context.accountId] ?? {};
+}
+
+function applyClock(account: AccountKmsState, now: number): void {
+  deleteDueKeys(account, now);
+  for (const region of Object.values(account)) {
+    for (const key of Object.values(region.keys)) {
+      // Replicas take their material from the primary key in syncReplicasWithPrimary.
+      if (!isReplica(key)) applyDueRotations(key, now);
     }
-    applyDueRotations(key, now);
+  }
+  syncReplicasWithPrimary(account);
+}
+
+/**
+ * Deletes due keys one at a time, earliest deletion date first, because deleting the last
+ * replica of a multi-Region key gives its primary a deletion date that may also have passed.
+ */
+function deleteDueKeys(account: AccountKmsState, now: number): void {
+  for (;;) {
+    let due: { region: KmsRegionState; key: KeyRecord; deletionDate: number } | undefined;
+    for (const region of Object.values(account)) {
+      for (const key of Object.values(region.keys)) {
+        const { deletionDate } = key;
+        if (deletionDate === undefined || deletionDate > now) continue;
+        if (!due || deletionDate < due.deletionDate) due = { region, key, deletionDate };
+      }
+    }
+    if (!due) return;
+    deleteKey(due.region, due.key.keyId);
+    afterMultiRegionKeyDeleted(account, due.key, due.deletionDate);
   }
 }
 
@@ -122,4 +158,20 @@ function resolveKeyAs(context: RequestContext, keyId: unknown, member: string, a
 /** Returns whether a KeyId value names an alias rather than a key. */
 export function isAliasReference(value: string): boolean {
   return value.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value);
+}
+
+/**
+ * Resolves the key ARN stored in symmetric ciphertext. Ciphertext of a multi-Region key made in
+ * another Region names that Region's key, so it resolves to the related key (same key id) in the
+ * caller's Region, which shares its key material. Every other ARN resolves as in resolveKey.
+ */
+export function resolveCiphertextKey(context: RequestContext, arnInCiphertext: string): KeyRecord {
+  const arn = parseKmsArn(arnInCiphertext);
+  const otherRegionMultiRegionKey =
+    arn?.resourceType === 'key' &&
+    arn.resource.startsWith('mrk-') &&
+    arn.accountId === context.accountId &&
+    arn.region !== context.region;
+  if (arn && otherRegionMultiRegionKey) return findKey(context, arn.resource);
+  return resolveKey(context, arnInCiphertext);
 }

@@ -4,7 +4,7 @@ import { AwsError } from '../../errors.js';
 import type { Operation, RequestContext } from '../../types.js';
 import { assertKeyState } from '../key-state.js';
 import type { KeyRecord } from '../model.js';
-import { resolveKey } from '../store.js';
+import { resolveCiphertextKey, resolveKey } from '../store.js';
 import {
   DATA_KEY_SPEC_ENUM,
   ENCRYPTION_ALGORITHM_ENUM,
@@ -103,7 +103,7 @@ function decryptBlob(context: RequestContext, request: DecryptRequest, operation
     if (!parsed) throw invalidCiphertext();
 
     const requestedKey = request.keyId === undefined ? undefined : resolveKey(context, request.keyId);
-    const key = resolveKey(context, parsed.keyArn);
+    const key = resolveCiphertextKey(context, parsed.keyArn);
     if (requestedKey && requestedKey.arn !== key.arn) {
       throw new AwsError(
         'IncorrectKeyException',

@@ -1,0 +1,149 @@
+import { GetPublicKeyCommand, UpdateAliasCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import type { ManagedAlias } from '../config/load.js';
+import { publishEvent } from '../events/publish.js';
+import { ROTATION_STEPS, type GenerationItem, type RotationRecord } from '../state/records.js';
+import { describeAliasTarget } from './alias-target.js';
+import type { RotationDeps } from './deps.js';
+import { OUTCOMES, type AliasOutcome } from './outcome.js';
+import { overlapMs } from './plan.js';
+import { days, report } from './report.js';
+import type { RotationRequest } from './rotation-request.js';
+
+/**
+ * Publishes an asymmetric or HMAC successor before the alias moves, because callers of these keys
+ * choose the key themselves (only symmetric ciphertext names its key) and public keys are used
+ * outside KMS. `Successor Published` carries the key id and, for asymmetric keys, the public key.
+ */
+export async function publishSuccessor(
+  deps: RotationDeps,
+  managed: ManagedAlias,
+  request: RotationRequest,
+  rotation: RotationRecord,
+  successor: KeyMetadata,
+): Promise<RotationRecord> {
+  const publishedAt = deps.clock.now();
+  const promoteAfter = new Date(publishedAt.getTime() + overlapMs(managed, successor));
+  let publicKey: string | undefined;
+  if (successor.KeyUsage !== 'GENERATE_VERIFY_MAC' && successor.KeySpec !== 'SYMMETRIC_DEFAULT') {
+    const output = await deps.kms.send(new GetPublicKeyCommand({ KeyId: successor.Arn }));
+    publicKey = Buffer.from(output.PublicKey as Uint8Array).toString('base64');
+  }
+
+  await publishEvent(
+    deps.eventbridge,
+    deps.busName,
+    'Successor Published',
+    {
+      version: 1,
+      alias: managed.alias,
+      region: managed.region,
+      rotationId: rotation.id,
+      currentKeyId: rotation.oldKeyId,
+      successorKeyId: rotation.successorKeyId,
+      successorKeyArn: rotation.successorKeyArn,
+      keySpec: successor.KeySpec,
+      keyUsage: successor.KeyUsage,
+      publicKey,
+      promoteAfter: promoteAfter.toISOString(),
+    },
+    [rotation.successorKeyArn as string],
+  );
+  const published: RotationRecord = { ...rotation, step: ROTATION_STEPS.published, publishedAt: publishedAt.toISOString() };
+  await deps.table.updateRotation(managed.region, managed.alias, request.runId, published);
+  deps.logger.info('Published the successor key', { alias: managed.alias, region: managed.region, successorKeyId: rotation.successorKeyId, promoteAfter });
+  return published;
+}
+
+/** Returns when a published successor may be promoted, or undefined when it may be now. */
+export function promotionWaitsUntil(managed: ManagedAlias, rotation: RotationRecord, successor: KeyMetadata, now: Date): Date | undefined {
+  if (rotation.step !== ROTATION_STEPS.published || rotation.skipOverlap || !rotation.publishedAt) return undefined;
+  const promoteAfter = new Date(Date.parse(rotation.publishedAt) + overlapMs(managed, successor));
+  return promoteAfter > now ? promoteAfter : undefined;
+}
+
+/**
+ * Re-reads the alias and points it at the successor, unless someone else moved it during the
+ * rotation: then nothing changes and the outcome says so. Records the promotion and announces it.
+ */
+export async function promoteSuccessor(
+  deps: RotationDeps,
+  managed: ManagedAlias,
+  request: RotationRequest,
+  rotation: RotationRecord,
+  ageMs: number,
+): Promise<AliasOutcome> {
+  const { alias, region } = managed;
+  const target = await describeAliasTarget(deps.kms, alias, region);
+  if (target.KeyId !== rotation.oldKeyId && target.KeyId !== rotation.successorKeyId) {
+    await deps.table.clearRotation(region, alias, request.runId, rotation.id);
+    const message = `The alias moved to ${target.KeyId} during the rotation, not by kms-rotator; it was left alone. The unused successor ${rotation.successorKeyId} stays enabled: schedule its deletion if nobody needs it.`;
+    await publishEvent(deps.eventbridge, deps.busName, 'Rotation Failed', { version: 1, alias, region, keyId: target.KeyId, step: 'promote', error: message });
+    return report(deps, { alias, region, outcome: OUTCOMES.failed, step: 'promote', currentKeyId: target.KeyId, message });
+  }
+  if (target.KeyId === rotation.oldKeyId) {
+    await deps.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: rotation.successorKeyId }));
+  }
+
+  const promotedAt = deps.clock.now().toISOString();
+  const generations = await deps.table.listGenerations(region, alias);
+  const previous: GenerationItem = {
+    ...(generations.find((generation) => generation.keyId === rotation.oldKeyId) ?? {
+      alias,
+      region,
+      generation: rotation.generation - 1,
+      keyId: rotation.oldKeyId,
+      keyArn: rotation.oldKeyArn,
+      source: 'adopted' as const,
+      recordedAt: rotation.startedAt,
+    }),
+    state: 'superseded',
+    supersededAt: promotedAt,
+  };
+  const successor: GenerationItem = {
+    alias,
+    region,
+    generation: rotation.generation,
+    keyId: rotation.successorKeyId as string,
+    keyArn: rotation.successorKeyArn as string,
+    state: 'current',
+    source: 'rotated',
+    recordedAt: promotedAt,
+    promotedAt,
+    rotationId: rotation.id,
+    reason: rotation.reason,
+    requestedBy: rotation.requestedBy,
+  };
+  await deps.table.recordPromotion(region, alias, request.runId, rotation, successor, previous);
+
+  await publishEvent(
+    deps.eventbridge,
+    deps.busName,
+    'Key Rotated',
+    {
+      version: 1,
+      alias,
+      region,
+      rotationId: rotation.id,
+      trigger: rotation.trigger,
+      reason: rotation.reason,
+      requestedBy: rotation.requestedBy,
+      previousKeyId: rotation.oldKeyId,
+      previousKeyArn: rotation.oldKeyArn,
+      newKeyId: successor.keyId,
+      newKeyArn: successor.keyArn,
+      generation: successor.generation,
+      previousKeyGrants: rotation.oldKeyGrants ?? [],
+      rotatedAt: promotedAt,
+    },
+    [rotation.oldKeyArn, successor.keyArn],
+  );
+
+  return report(deps, {
+    alias,
+    region,
+    outcome: OUTCOMES.rotated,
+    previousKeyId: rotation.oldKeyId,
+    currentKeyId: successor.keyId,
+    keyAgeDays: days(ageMs),
+  });
+}

@@ -1,0 +1,51 @@
+import type { ManagedAlias } from '../config/load.js';
+import { publishEvent } from '../events/publish.js';
+import type { RotationDeps } from './deps.js';
+import { RotationBlockedError, describeAwsError, type RotationStepName } from './errors.js';
+import { OUTCOMES, type AliasOutcome } from './outcome.js';
+
+/** Logs one line per alias decision and returns the outcome. */
+export function report(deps: RotationDeps, outcome: AliasOutcome): AliasOutcome {
+  const level = outcome.outcome === OUTCOMES.failed ? 'error' : outcome.outcome === OUTCOMES.blocked ? 'warn' : 'info';
+  deps.logger[level]('Alias checked', { ...outcome });
+  return outcome;
+}
+
+/**
+ * Turns an error into a `failed` or `blocked` outcome and announces it. `Rotation Failed` goes out
+ * every time; `Rotation Blocked` only when the key or the reason changed since the last one.
+ */
+export async function failed(
+  deps: RotationDeps,
+  managed: ManagedAlias,
+  step: RotationStepName,
+  error: unknown,
+  keyId?: string,
+): Promise<AliasOutcome> {
+  const blocked = error instanceof RotationBlockedError;
+  const message = error instanceof Error ? error.message : String(error);
+  const outcome: AliasOutcome = {
+    alias: managed.alias,
+    region: managed.region,
+    outcome: blocked ? OUTCOMES.blocked : OUTCOMES.failed,
+    step,
+    message,
+  };
+  if (keyId) outcome.currentKeyId = keyId;
+
+  try {
+    const detail = { version: 1, alias: managed.alias, region: managed.region, keyId, step, error: message };
+    if (!blocked) {
+      await publishEvent(deps.eventbridge, deps.busName, 'Rotation Failed', detail);
+    } else if (await deps.table.recordBlocked(managed.region, managed.alias, { keyId: keyId ?? '', reason: message, since: deps.clock.now().toISOString() })) {
+      await publishEvent(deps.eventbridge, deps.busName, 'Rotation Blocked', detail);
+    }
+  } catch (publishError) {
+    deps.logger.error('Could not announce the rotation failure', { alias: managed.alias, region: managed.region, error: describeAwsError(publishError) });
+  }
+  return report(deps, outcome);
+}
+
+export function days(ageMs: number): number {
+  return Math.floor(ageMs / 86_400_000);
+}

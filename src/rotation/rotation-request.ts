@@ -1,0 +1,18 @@
+import type { RotationTrigger } from '../state/records.js';
+
+/** What one run was asked to do with one alias. */
+export interface RotationRequest {
+  /** Identifies the run; also the lease owner. */
+  runId: string;
+  trigger: RotationTrigger;
+  /** Why a person asked for this rotation; recorded in the table, the event and the log. */
+  reason?: string;
+  /** False when the run may not create another key (its cap is reached). */
+  mayCreate: boolean;
+  /** Rotate even though the alias is paused (a person's explicit request). */
+  force?: boolean;
+  /** Promote without waiting out the overlap window (a compromised asymmetric or HMAC key). */
+  skipOverlap?: boolean;
+  /** ARN of the person who asked, from a verified identity proof. */
+  requestedBy?: string;
+}
