@@ -1,14 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients } from '../src/aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
+import { addOutcomeMetrics } from '../src/rotation/metrics.js';
 import { loadEnvironment } from '../src/runtime/environment.js';
 import { StateTable } from '../src/state/state-table.js';
 
 const logger = new Logger({ serviceName: 'kms-rotator' });
+const metrics = new Metrics({ namespace: 'kms-rotator', serviceName: 'kms-rotator' });
 
 let runtime: { deps: RotationDeps; config: RotationConfig } | undefined;
 
@@ -33,5 +36,8 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
 export async function handler(event: unknown, context?: Context) {
   runtime ??= coldStart();
   if (context) logger.addContext(context);
-  return handleRotateInvoke(runtime.deps, runtime.config, event, context?.awsRequestId);
+  const result = await handleRotateInvoke(runtime.deps, runtime.config, event, context?.awsRequestId);
+  addOutcomeMetrics(metrics, result);
+  metrics.publishStoredMetrics();
+  return result;
 }

@@ -1,7 +1,12 @@
 /** `npm run check-config [FILE]`: validates a rotation config as the rotate function does at cold start. */
 import { ConfigError, loadConfigFile } from '../src/config/load.js';
 
-const path = process.argv[2] ?? 'rotation.config.yml';
+const argument = process.argv[2];
+if (argument === '--help' || argument === '-h' || process.argv.length > 3) {
+  console.log('Usage: npm run check-config [-- FILE]\n\nValidates FILE (default rotation.config.yml) as the rotate function does at cold start.');
+  process.exit(argument === '--help' || argument === '-h' ? 0 : 1);
+}
+const path = argument ?? 'rotation.config.yml';
 try {
   const config = loadConfigFile(path);
   const regions = [...new Set(config.aliases.map((entry) => entry.region))].sort();

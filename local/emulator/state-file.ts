@@ -11,7 +11,12 @@ interface StateFileContents extends EmulatorState {
 /** Loads emulator state from `path`, or returns empty state when the file does not exist. */
 export function loadState(path: string): EmulatorState {
   if (!existsSync(path)) return createEmptyState();
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StateFileContents>;
+  let parsed: Partial<StateFileContents>;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StateFileContents>;
+  } catch (error) {
+    throw new Error(`Cannot read the emulator state file ${path}: ${(error as Error).message}. Give another file, or delete this one to start afresh.`, { cause: error });
+  }
   if (parsed.version !== FORMAT_VERSION) {
     throw new Error(`State file ${path} has format version ${String(parsed.version)}; this emulator reads version ${FORMAT_VERSION}.`);
   }

@@ -79,6 +79,9 @@ export function parseConfig(text: string, source = 'rotation.config.yml'): Rotat
     throw new ConfigError(`${source} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
 
+  if (document === null || document === undefined) {
+    throw new ConfigError(`${source} is empty; it needs at least an aliases list, as docs/configuration.md shows`);
+  }
   const result = rotationConfigSchema.safeParse(document);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(document, issue));

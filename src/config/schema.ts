@@ -27,7 +27,7 @@ function duration(options: { units?: DurationUnit[]; min?: [number, string]; max
   return z.string().superRefine((text, context) => {
     const ms = parseDuration(text, units);
     if (ms === undefined) {
-      context.addIssue({ code: 'custom', message: `must be a whole number followed by ${units.join(', ')}, such as ${example}` });
+      context.addIssue({ code: 'custom', message: `must be a whole number followed by ${listUnits(units)}, such as ${example}` });
     } else if (options.min && ms < options.min[0]) {
       context.addIssue({ code: 'custom', message: `must be at least ${options.min[1]}` });
     } else if (options.max && ms > options.max[0]) {
@@ -37,6 +37,11 @@ function duration(options: { units?: DurationUnit[]; min?: [number, string]; max
 }
 
 /** An EventBridge schedule expression, checked as EventBridge checks it at deploy time. */
+/** Words a list of units as "h or d" or "m, h or d". */
+function listUnits(units: DurationUnit[]): string {
+  return units.length === 1 ? (units[0] as string) : `${units.slice(0, -1).join(', ')} or ${units.at(-1)}`;
+}
+
 const scheduleExpression = z.string().superRefine((expression, context) => {
   try {
     parseSchedule(expression);

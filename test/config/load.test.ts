@@ -103,9 +103,9 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['a malformed period', aliasEntry('    regions: [us-east-1]\n    period: 9x\n'), 'alias alias/payments: field period: value "9x" must be a whole number followed by h, d, such as 30d'],
-    ['a period in weeks', aliasEntry('    regions: [us-east-1]\n    period: 2w\n'), 'alias alias/payments: field period: value "2w" must be a whole number followed by h, d, such as 30d'],
-    ['a period in minutes', aliasEntry('    regions: [us-east-1]\n    period: 1440m\n'), 'alias alias/payments: field period: value "1440m" must be a whole number followed by h, d, such as 30d'],
+    ['a malformed period', aliasEntry('    regions: [us-east-1]\n    period: 9x\n'), 'alias alias/payments: field period: value "9x" must be a whole number followed by h or d, such as 30d'],
+    ['a period in weeks', aliasEntry('    regions: [us-east-1]\n    period: 2w\n'), 'alias alias/payments: field period: value "2w" must be a whole number followed by h or d, such as 30d'],
+    ['a period in minutes', aliasEntry('    regions: [us-east-1]\n    period: 1440m\n'), 'alias alias/payments: field period: value "1440m" must be a whole number followed by h or d, such as 30d'],
     ['a period under a day', aliasEntry('    regions: [us-east-1]\n    period: 23h\n'), 'alias alias/payments: field period: value "23h" must be at least 1d (24h) for the alias strategy'],
     ['a zero period', aliasEntry('    regions: [us-east-1]\n    period: 0d\n'), 'alias alias/payments: field period: value "0d" must be at least 1d (24h) for the alias strategy'],
     ['a native period under 90 days', aliasEntry('    regions: [us-east-1]\n    period: 89d\n    strategy: native\n'), 'alias alias/payments: field period: value "89d" must be whole days from 90d to 2560d for the native strategy, as KMS allows'],
@@ -143,6 +143,10 @@ describe('parseConfig', () => {
     ['a fractional rotation cap', `settings:\n  maxRotationsPerRun: 1.5\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.maxRotationsPerRun: value 1.5 must be of type int'],
   ])('rejects %s', (_case, text, message) => {
     expect(() => parseConfig(text)).toThrow(`rotation.config.yml is invalid:\n  - ${message}`);
+  });
+
+  it('rejects an empty file', () => {
+    expect(() => parseConfig('# nothing yet\n')).toThrow('rotation.config.yml is empty; it needs at least an aliases list, as docs/configuration.md shows');
   });
 
   it('rejects YAML that does not parse', () => {
