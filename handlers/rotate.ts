@@ -6,6 +6,7 @@ import { createClients } from '../src/aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
+import { stsIdentityVerifier } from '../src/rotation/identity.js';
 import { addOutcomeMetrics } from '../src/rotation/metrics.js';
 import { loadEnvironment } from '../src/runtime/environment.js';
 import { StateTable } from '../src/state/state-table.js';
@@ -28,6 +29,7 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
     clock: systemClock,
     logger,
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
+    identity: stsIdentityVerifier(environment.stsEndpoint),
   };
   return { deps, config };
 }

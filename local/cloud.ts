@@ -3,6 +3,7 @@ import { CreateEventBusCommand, ResourceAlreadyExistsException } from '@aws-sdk/
 import type { Clock } from '../src/clock.js';
 import { createClients, destroyClients, type AwsClients } from '../src/aws/clients.js';
 import { DEFAULT_LEASE_DURATION_MS, type CoreLogger, type RotationDeps } from '../src/rotation/deps.js';
+import { stsIdentityVerifier } from '../src/rotation/identity.js';
 import { StateTable } from '../src/state/state-table.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { LOCAL_REGION, toolIdentity, type LocalIdentity } from './identities.js';
@@ -67,6 +68,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     clock: options.clock,
     logger,
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
+    identity: stsIdentityVerifier(emulator.endpoint),
     ...overrides,
   });
 

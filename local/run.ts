@@ -3,6 +3,7 @@
  * configured alias the first time, then fires the rotate function's serverless.yml schedule on a
  * virtual clock and prints a timeline of the rotations.
  */
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseConfig, loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
@@ -10,7 +11,7 @@ import { VirtualClock } from './clock.js';
 import { startLocalCloud } from './cloud.js';
 import { DemoCustomer } from './demo-customer.js';
 import { operatorIdentity } from './identities.js';
-import { readRunnerState, writeRunnerState } from './runner-state.js';
+import { lockStateFile, readRunnerState, writeRunnerState } from './runner-state.js';
 import { nextFireTime, parseSchedule } from '../src/schedule.js';
 import { resolveServerlessConfig, scheduleExpressions } from './serverless-config.js';
 import { Timeline } from './timeline.js';
@@ -25,16 +26,21 @@ const USAGE = `Usage: npm start -- [--days N] [--period DURATION] [--state FILE]
 const DAY_MS = 86_400_000;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      days: { type: 'string', default: '365' },
-      period: { type: 'string' },
-      state: { type: 'string' },
-      config: { type: 'string', default: 'rotation.config.yml' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        days: { type: 'string', default: '365' },
+        period: { type: 'string' },
+        state: { type: 'string' },
+        config: { type: 'string', default: 'rotation.config.yml' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -46,16 +52,28 @@ async function main(): Promise<number> {
   }
   const config = withPeriod(loadConfigFile(values.config), values.period, values.config);
 
+  if (values.state && existsSync(values.state) && statSync(values.state).isDirectory()) {
+    throw new UsageError(`--state must name a file, and ${values.state} is a directory`);
+  }
+  const unlock = values.state ? lockStateFile(values.state) : undefined;
+  try {
+    return await runWithState(values.state, days, config);
+  } finally {
+    unlock?.();
+  }
+}
+
+async function runWithState(stateFile: string | undefined, days: number, config: RotationConfig): Promise<number> {
   const resolved = await resolveServerlessConfig(process.cwd());
   const expressions = scheduleExpressions(resolved, 'rotate');
   if (expressions.length === 0) throw new Error('serverless.yml gives the rotate function no schedule; add a schedule event to it');
   const schedules = expressions.map((expression) => ({ expression, schedule: parseSchedule(expression) }));
 
-  const saved = values.state ? readRunnerState(values.state) : undefined;
+  const saved = stateFile ? readRunnerState(stateFile) : undefined;
   const clock = new VirtualClock(saved ? Date.parse(saved.clock) : undefined);
   const start = clock.now();
   const end = new Date(start.getTime() + days * DAY_MS);
-  const cloud = await startLocalCloud({ clock, stateFile: values.state });
+  const cloud = await startLocalCloud({ clock, stateFile });
   const timeline = new Timeline();
 
   try {
@@ -83,7 +101,7 @@ async function main(): Promise<number> {
 
     const check = await customer.checkSample(sample);
     timeline.sampleCheck(check);
-    if (values.state) writeRunnerState(values.state, { clock: clock.now().toISOString(), sample });
+    if (stateFile) writeRunnerState(stateFile, { clock: clock.now().toISOString(), sample });
     timeline.summary();
     return check.decrypted && timeline.failures === 0 ? 0 : 1;
   } finally {

@@ -20,6 +20,12 @@ export interface EmulatorOptions {
   /** JSON file to load state from at start and to save state to after each change. */
   stateFile?: string;
   clock?: Clock;
+  /**
+   * Real time, against which request signatures are checked: X-Amz-Date within 15 minutes and
+   * presigned requests within X-Amz-Expires. The system clock unless set, even when `clock` is
+   * virtual, because clients sign with the real time.
+   */
+  signatureClock?: Clock;
   /** Principals whose access keys are accepted; `defaultIdentities` unless set. */
   identities?: LocalIdentity[];
 }
@@ -33,11 +39,11 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
@@ -47,7 +53,16 @@ function headerValue(request: IncomingMessage, name: string): string | undefined
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Starts a local KMS and EventBridge endpoint speaking AWS JSON 1.1. */
+/** Pairs up Node's flat `rawHeaders` list, which keeps every header as sent, repeats included. */
+function rawHeaderPairs(request: IncomingMessage): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    pairs.push([request.rawHeaders[index] ?? '', request.rawHeaders[index + 1] ?? '']);
+  }
+  return pairs;
+}
+
+/** Starts a local KMS and EventBridge endpoint speaking AWS JSON 1.1, and STS GetCallerIdentity in the AWS Query protocol. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
   const stateFile = options.stateFile;
@@ -58,6 +73,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const dependencies = {
     identities: options.identities ?? defaultIdentities,
     clock: options.clock ?? systemClock,
+    wallClock: options.signatureClock ?? systemClock,
     state,
     table: createDispatchTable(published),
     calls,
@@ -77,7 +93,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     readBody(request)
       .then((body) => {
         const reply = serveRequest(
-          { target: headerValue(request, 'x-amz-target'), authorization: headerValue(request, 'authorization'), body },
+          {
+            target: headerValue(request, 'x-amz-target'),
+            method: request.method ?? 'GET',
+            url: request.url ?? '/',
+            headers: rawHeaderPairs(request),
+            body,
+          },
           dependencies,
         );
         saveIfChanged();

@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 
 import type { Clock } from '../../src/clock.js';
 import type { LocalIdentity } from '../identities.js';
-import { authenticate } from './auth.js';
+import { authenticate, credentialScopeService, type SignedRequest } from './auth.js';
 import { parseTarget, type DispatchTable, type ServiceName } from './dispatch.js';
 import { AwsError } from './errors.js';
 import { bindState, type EmulatorState } from './state.js';
+import { isQueryRequest, serveStsRequest } from './sts/query-protocol.js';
 import type { RequestContext } from './types.js';
 
 /** One request served, success or failure, as `Emulator.calls()` returns it. */
 export interface EmulatorCall {
-  service: 'kms' | 'events';
+  service: 'kms' | 'events' | 'sts';
   operation: string;
   accountId: string;
   region: string;
@@ -30,15 +31,16 @@ export interface HttpReply {
 export interface ProtocolDependencies {
   identities: readonly LocalIdentity[];
   clock: Clock;
+  /** Real time, against which request signatures are dated; see `authenticate`. */
+  wallClock: Clock;
   state: EmulatorState;
   table: DispatchTable;
   calls: EmulatorCall[];
 }
 
-export interface IncomingRequest {
+export interface IncomingRequest extends SignedRequest {
+  /** The X-Amz-Target header, which names the operation of a JSON 1.1 request. */
   target: string | undefined;
-  authorization: string | undefined;
-  body: string;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -74,12 +76,24 @@ function parseBody(body: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Serves one AWS JSON 1.1 request and records it in `dependencies.calls`. */
+/**
+ * Serves one request and records it in `dependencies.calls`. A request without X-Amz-Target whose
+ * credential is scoped to `sts`, or whose body is form-encoded, goes to STS (AWS Query protocol);
+ * all others are AWS JSON 1.1 requests for KMS or EventBridge.
+ */
 export function serveRequest(request: IncomingRequest, dependencies: ProtocolDependencies): HttpReply {
+  if (request.target === undefined && isQueryRequest(request, credentialScopeService(request))) {
+    return serveStsRequest(request, dependencies);
+  }
+  return serveJsonRequest(request, dependencies);
+}
+
+function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDependencies): HttpReply {
   const requestId = randomUUID();
   const target = parseTarget(request.target);
+  const service: ServiceName = target?.service ?? (request.target?.startsWith('AWSEvents') ? 'events' : 'kms');
   const call: EmulatorCall = {
-    service: target?.service ?? (request.target?.startsWith('AWSEvents') ? 'events' : 'kms'),
+    service,
     operation: target?.operation ?? request.target ?? '',
     accountId: '',
     region: '',
@@ -93,7 +107,7 @@ export function serveRequest(request: IncomingRequest, dependencies: ProtocolDep
     if (!target) {
       throw new AwsError('UnknownOperationException', `The operation ${request.target ?? '(no X-Amz-Target header)'} is not supported.`);
     }
-    const caller = authenticate(request.authorization, dependencies.identities, target.service);
+    const caller = authenticate(request, dependencies.identities, target.service, dependencies.wallClock);
     call.accountId = caller.identity.accountId;
     call.region = caller.region;
     call.principalArn = caller.identity.arn;
@@ -102,7 +116,7 @@ export function serveRequest(request: IncomingRequest, dependencies: ProtocolDep
     if (!operation) {
       throw new AwsError('UnknownOperationException', `The operation ${request.target} is not supported.`);
     }
-    const input = parseBody(request.body);
+    const input = parseBody(request.body.toString('utf8'));
     call.request = input;
 
     const context: RequestContext = {
@@ -120,7 +134,7 @@ export function serveRequest(request: IncomingRequest, dependencies: ProtocolDep
     const awsError =
       error instanceof AwsError
         ? error
-        : new AwsError(INTERNAL_ERROR[call.service], 'The request failed because of an internal error in the local emulator.', 500);
+        : new AwsError(INTERNAL_ERROR[service], 'The request failed because of an internal error in the local emulator.', 500);
     if (!(error instanceof AwsError)) {
       console.error(`kms-rotator emulator: ${call.service} ${call.operation} request ${requestId} failed:`, error);
     }

@@ -5,6 +5,7 @@ import {
   ListResourceTagsCommand,
   MalformedPolicyDocumentException,
   type KeyMetadata,
+  type KMSClient,
   type Tag,
 } from '@aws-sdk/client-kms';
 import type { ManagedAlias } from '../config/load.js';
@@ -27,8 +28,8 @@ export async function createSuccessor(
   oldKey: KeyMetadata,
 ): Promise<RotationRecord> {
   const { alias, region } = managed;
-  const [policy, tags, grants] = await Promise.all([readPolicy(deps, oldKey), readTags(deps, oldKey), readGrants(deps, oldKey)]);
-  const createRequest = buildSuccessorRequest(alias, oldKey, policy, tags);
+  const [policy, tags, grants] = await Promise.all([readPolicy(deps.kms, oldKey), readTags(deps.kms, oldKey), readGrants(deps, oldKey)]);
+  const createRequest = buildSuccessorRequest(managed, oldKey, policy, tags);
 
   const intent: RotationRecord = {
     id: request.runId,
@@ -68,17 +69,18 @@ export async function createSuccessor(
   return recorded;
 }
 
-async function readPolicy(deps: RotationDeps, key: KeyMetadata): Promise<string> {
-  const output = await deps.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId, PolicyName: 'default' }));
+/** Reads the key policy of `key`, whose ARN or id must be of the Region of `kms`. */
+export async function readPolicy(kms: KMSClient, key: KeyMetadata): Promise<string> {
+  const output = await kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn ?? key.KeyId, PolicyName: 'default' }));
   if (!output.Policy) throw new RotationStepError('create', `GetKeyPolicy returned no policy for ${key.KeyId}`);
   return output.Policy;
 }
 
-async function readTags(deps: RotationDeps, key: KeyMetadata): Promise<Tag[]> {
+export async function readTags(kms: KMSClient, key: KeyMetadata): Promise<Tag[]> {
   const tags: Tag[] = [];
   let marker: string | undefined;
   do {
-    const output = await deps.kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId, Marker: marker, Limit: 50 }));
+    const output = await kms.send(new ListResourceTagsCommand({ KeyId: key.Arn ?? key.KeyId, Marker: marker, Limit: 50 }));
     tags.push(...(output.Tags ?? []));
     marker = output.Truncated ? output.NextMarker : undefined;
   } while (marker);

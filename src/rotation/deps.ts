@@ -22,6 +22,11 @@ export interface RotationDeps {
   logger: CoreLogger;
   /** How long a run may hold an alias's lease before another run may take it over. */
   leaseDurationMs: number;
+  /**
+   * Returns a KMS client of another Region, for the replica Regions of multi-Region aliases. The
+   * primary Region uses `kms`. Without it, a multi-Region alias fails at its replica checks.
+   */
+  kmsIn?: (region: string) => KMSClient;
   /** Checks the identity proofs of people's requests; without it, requests that need one are rejected. */
   identity?: IdentityVerifier;
 }

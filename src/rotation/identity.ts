@@ -1,16 +1,16 @@
+import { IdentityProofError, type ActionBinding } from '../identity/proof.js';
+import { verifyIdentityProof } from '../identity/verify-proof.js';
 import type { RotationDeps } from './deps.js';
 import { InvalidRequestError, type InvokeRequest } from './invoke-request.js';
-
-/** What an identity proof is bound to: this request and nothing else. */
-export interface ActionBinding {
-  requestId: string;
-  verb: string;
-  alias?: string;
-}
 
 /** Checks a presigned sts:GetCallerIdentity request and returns the caller's ARN from STS. */
 export interface IdentityVerifier {
   verify(proof: unknown, binding: ActionBinding): Promise<{ arn: string }>;
+}
+
+/** A verifier that sends proofs to `stsEndpoint`, the function's own STS endpoint, and nowhere else. */
+export function stsIdentityVerifier(stsEndpoint: string): IdentityVerifier {
+  return { verify: (proof, binding) => verifyIdentityProof(proof, binding, { stsEndpoint }) };
 }
 
 /** Keep used request ids longer than a signed request stays valid (15 minutes for SigV4). */
@@ -43,7 +43,13 @@ export async function callerOf(
   if (!request.requestId) throw new InvalidRequestError('Invalid request: field requestId is missing; an identityProof is bound to a requestId');
   if (!deps.identity) throw new InvalidRequestError('This deployment cannot check identity proofs: no STS endpoint is configured');
 
-  const caller = await deps.identity.verify(request.identityProof, { requestId: request.requestId, verb, alias: request.alias });
+  let caller: { arn: string };
+  try {
+    caller = await deps.identity.verify(request.identityProof, { requestId: request.requestId, verb, alias: request.alias });
+  } catch (error) {
+    if (error instanceof IdentityProofError) throw new InvalidRequestError(`The identity proof was rejected: ${error.message}`, { cause: error });
+    throw error;
+  }
   if (!(await deps.table.recordRequestId(request.requestId, deps.clock.now().getTime(), REQUEST_ID_RETENTION_MS))) {
     throw new InvalidRequestError(`The request id ${request.requestId} was used before; an identity proof is good for one request only`);
   }

@@ -35,6 +35,26 @@ export interface RotationRecord {
   skipOverlap?: boolean;
   /** Grants on the old key: callers that use grants need new ones on the successor. */
   oldKeyGrants?: GrantSummary[];
+  /**
+   * Replicas of a multi-Region successor by Region, each recorded as soon as ReplicateKey made it
+   * or a resumed run found it. Promotion waits until every replica Region has one with `testedAt`.
+   */
+  replicas?: Record<string, ReplicaRecord>;
+  /**
+   * When kms-rotator pointed each Region's alias at the successor, by Region, primary included.
+   * Multi-Region rotations only: they move one alias per Region and may stop between Regions.
+   */
+  aliasesMovedAt?: Record<string, string>;
+}
+
+/** One replica Region's copy of a multi-Region successor. */
+export interface ReplicaRecord {
+  /** ARN of the old key's replica in this Region, which the alias targeted when the rotation started. */
+  oldKeyArn: string;
+  /** ARN of the successor's replica in this Region. */
+  keyArn: string;
+  /** When the replica passed its self-test in its Region. */
+  testedAt?: string;
 }
 
 export interface GrantSummary {
@@ -104,6 +124,8 @@ export interface GenerationItem {
   requestedBy?: string;
   /** Set when a rollback moved the alias off this key. */
   rolledBackAt?: string;
+  /** ARNs of a multi-Region key's replicas that kms-rotator manages, by Region. */
+  replicaKeyArns?: Record<string, string>;
 }
 
 /** One on-demand rotation of key material in a key that keeps its id (native strategy). */

@@ -161,8 +161,13 @@ export class StateTable {
       region,
       alias,
       owner,
-      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, paused = :paused',
-      { ':keyId': restored.keyId, ':keyArn': restored.keyArn, ':promotedAt': restored.promotedAt, ':paused': pause },
+      // An adopted key has no promotion time; its age counts from its creation date again.
+      restored.promotedAt
+        ? 'SET currentKeyId = :keyId, currentKeyArn = :keyArn, promotedAt = :promotedAt, paused = :paused'
+        : 'SET currentKeyId = :keyId, currentKeyArn = :keyArn, paused = :paused REMOVE promotedAt',
+      restored.promotedAt
+        ? { ':keyId': restored.keyId, ':keyArn': restored.keyArn, ':promotedAt': restored.promotedAt, ':paused': pause }
+        : { ':keyId': restored.keyId, ':keyArn': restored.keyArn, ':paused': pause },
       'attribute_not_exists(rotation)',
     );
   }

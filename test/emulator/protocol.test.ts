@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { LOCAL_ACCOUNT_ID, operatorIdentity, type LocalIdentity } from '../../local/identities.js';
 import { kmsClient, rejection } from './helpers.js';
+import { signHeaders } from './signing.js';
 
 const unknownIdentity: LocalIdentity = {
   accessKeyId: 'AKIAUNKNOWN000000001',
@@ -50,14 +51,16 @@ describe('emulator protocol', () => {
   });
 
   it('names an unknown operation', async () => {
-    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.FlyToTheMoon', authorization: signedHeader }, '{}');
+    const headers = await signHeaders(emulator.endpoint, { identity: operatorIdentity, service: 'kms', headers: { 'x-amz-target': 'TrentService.FlyToTheMoon' }, body: '{}' });
+    const reply = await post(emulator.endpoint, headers, '{}');
     expect(reply.status).toBe(400);
     expect(reply.json.__type).toBe('UnknownOperationException');
     expect(reply.json.message).toBe('The operation TrentService.FlyToTheMoon is not supported.');
   });
 
   it('rejects unparseable JSON', async () => {
-    const reply = await post(emulator.endpoint, { 'x-amz-target': 'TrentService.ListKeys', authorization: signedHeader }, '{not json');
+    const headers = await signHeaders(emulator.endpoint, { identity: operatorIdentity, service: 'kms', headers: { 'x-amz-target': 'TrentService.ListKeys' }, body: '{not json' });
+    const reply = await post(emulator.endpoint, headers, '{not json');
     expect(reply.status).toBe(400);
     expect(reply.json.__type).toBe('SerializationException');
     expect(reply.json.message).toBe('The request body is not valid JSON.');

@@ -8,7 +8,9 @@ import {
 import type { AwsClients } from '../../src/aws/clients.js';
 import { VirtualClock } from '../../local/clock.js';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
-import { operatorIdentity } from '../../local/identities.js';
+import { operatorIdentity, type LocalIdentity } from '../../local/identities.js';
+import type { ActionBinding, IdentityProof } from '../../src/identity/proof.js';
+import { createIdentityProof } from '../../src/identity/sign-proof.js';
 
 export const START = Date.UTC(2027, 0, 1);
 export const DAY_MS = 86_400_000;
@@ -38,4 +40,14 @@ export async function createAliasedKey(kms: KMSClient, alias: string, input: Cre
 /** Counts the calls the emulator served for one operation, failed ones included. */
 export function countCalls(cloud: LocalCloud, operation: string): number {
   return cloud.emulator.calls().filter((call) => call.operation === operation).length;
+}
+
+/** Signs an identity proof for `binding` as `identity`, for the emulator's STS. */
+export async function proofFor(cloud: LocalCloud, identity: LocalIdentity, binding: ActionBinding): Promise<IdentityProof> {
+  return createIdentityProof({
+    credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+    region: cloud.region,
+    binding,
+    stsEndpoint: cloud.endpoints.kms,
+  });
 }
