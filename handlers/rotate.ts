@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients } from '../src/aws/clients.js';
@@ -21,8 +22,19 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
   const clients = createClients({ region: environment.region });
+  // Replica Regions of multi-Region aliases get their own KMS client, made on first use.
+  const regionalKms = new Map<string, KMSClient>();
+  const kmsIn = (region: string): KMSClient => {
+    let kms = regionalKms.get(region);
+    if (!kms) {
+      kms = createClients({ region }).kms;
+      regionalKms.set(region, kms);
+    }
+    return kms;
+  };
   const deps: RotationDeps = {
     ...clients,
+    kmsIn,
     table: new StateTable(clients.dynamodb, environment.tableName),
     busName: environment.busName,
     region: environment.region,

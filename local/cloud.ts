@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateEventBusCommand, ResourceAlreadyExistsException } from '@aws-sdk/client-eventbridge';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Clock } from '../src/clock.js';
 import { createClients, destroyClients, type AwsClients } from '../src/aws/clients.js';
 import { DEFAULT_LEASE_DURATION_MS, type CoreLogger, type RotationDeps } from '../src/rotation/deps.js';
@@ -21,6 +22,13 @@ export interface LocalCloudOptions {
   logger?: CoreLogger;
 }
 
+/**
+ * Changes to the rotate function's dependencies. `regions` sets the KMS client of a replica
+ * Region, for example one with a middleware that injects a failure. Other Regions get a client
+ * signed as the tool's role, and the emulator serves each from that Region's state.
+ */
+export type RotationDepsOverrides = Partial<RotationDeps> & { regions?: Record<string, KMSClient> };
+
 /** The emulator and dynalite on 127.0.0.1, with the state table and the bus created. */
 export interface LocalCloud {
   emulator: Emulator;
@@ -30,7 +38,7 @@ export interface LocalCloud {
   /** Clients signed as `identity`, the local `rotate` function's role by default. */
   clients(identity?: LocalIdentity): AwsClients;
   /** What the rotate function gets in Lambda, pointed at the local cloud. */
-  rotationDeps(overrides?: Partial<RotationDeps>): RotationDeps;
+  rotationDeps(overrides?: RotationDepsOverrides): RotationDeps;
   close(): Promise<void>;
 }
 
@@ -60,8 +68,26 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
 
   const logger = options.logger ?? new Logger({ serviceName: 'kms-rotator', logLevel: 'SILENT' });
-  const rotationDeps = (overrides: Partial<RotationDeps> = {}): RotationDeps => ({
+  // One tool client per replica Region, shared by every rotationDeps() and destroyed on close.
+  const regionalKms = new Map<string, KMSClient>();
+  const toolKmsIn = (kmsRegion: string): KMSClient => {
+    let client = regionalKms.get(kmsRegion);
+    if (!client) {
+      const created = createClients({
+        region: kmsRegion,
+        endpoints,
+        credentials: { accessKeyId: toolIdentity.accessKeyId, secretAccessKey: toolIdentity.secretAccessKey },
+      });
+      opened.push(created);
+      client = created.kms;
+      regionalKms.set(kmsRegion, client);
+    }
+    return client;
+  };
+
+  const rotationDeps = ({ regions = {}, ...overrides }: RotationDepsOverrides = {}): RotationDeps => ({
     ...setup,
+    kmsIn: (kmsRegion) => regions[kmsRegion] ?? toolKmsIn(kmsRegion),
     table: new StateTable(setup.dynamodb, LOCAL_TABLE_NAME),
     busName: LOCAL_BUS_NAME,
     region,

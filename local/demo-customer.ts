@@ -6,6 +6,7 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   NotFoundException,
+  type CreateKeyCommandInput,
   type KeyMetadata,
   type KMSClient,
 } from '@aws-sdk/client-kms';
@@ -42,7 +43,7 @@ export class DemoCustomer {
   }
 
   /** Creates a symmetric key and the alias the first time; returns the new key, or undefined if the alias exists. */
-  async ensureAlias(alias: string): Promise<KeyMetadata | undefined> {
+  async ensureAlias(alias: string, spec: Pick<CreateKeyCommandInput, 'KeySpec' | 'KeyUsage'> = {}): Promise<KeyMetadata | undefined> {
     try {
       await this.#kms.send(new DescribeKeyCommand({ KeyId: alias }));
       return undefined;
@@ -51,6 +52,7 @@ export class DemoCustomer {
     }
     const created = await this.#kms.send(
       new CreateKeyCommand({
+        ...spec,
         Description: `Demo key behind ${alias}`,
         Tags: [
           { TagKey: 'team', TagValue: 'demo' },
@@ -65,7 +67,7 @@ export class DemoCustomer {
   /** Encrypts random bytes through `alias`, unless a sample from an earlier run is given. */
   async ensureSample(alias: string | undefined, saved?: Sample): Promise<Sample> {
     if (saved) return saved;
-    if (!alias) throw new Error('rotation.config.yml lists no alias in the local Region, so there is nothing to encrypt through');
+    if (!alias) throw new Error('rotation.config.yml lists no symmetric alias in the local Region, so there is nothing to encrypt through');
     const plaintext = new Uint8Array(randomBytes(32));
     const output = await this.#kms.send(new EncryptCommand({ KeyId: alias, Plaintext: plaintext, EncryptionContext: CONTEXT }));
     return {

@@ -3,13 +3,17 @@
  * configured alias the first time, then fires the rotate function's serverless.yml schedule on a
  * virtual clock and prints a timeline of the rotations.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseConfig, loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import { createIdentityProof } from '../src/identity/sign-proof.js';
+import type { RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
 import { VirtualClock } from './clock.js';
-import { startLocalCloud } from './cloud.js';
+import { startLocalCloud, type LocalCloud } from './cloud.js';
 import { DemoCustomer } from './demo-customer.js';
+import { DEMO_KEY_SPECS, DEMO_SCENES, type DemoScene } from './demo-scenes.js';
 import { operatorIdentity } from './identities.js';
 import { lockStateFile, readRunnerState, writeRunnerState } from './runner-state.js';
 import { nextFireTime, parseSchedule } from '../src/schedule.js';
@@ -82,16 +86,27 @@ async function runWithState(stateFile: string | undefined, days: number, config:
     timeline.header(start, end, expressions, aliases);
 
     for (const managed of aliases) {
-      const created = await customer.ensureAlias(managed.alias);
+      const created = await customer.ensureAlias(managed.alias, DEMO_KEY_SPECS[managed.alias]);
       if (created) timeline.note(clock.now(), `created ${managed.alias} on key ${created.KeyId} (${created.KeySpec})`);
     }
-    const sample = await customer.ensureSample(aliases[0]?.alias, saved?.sample);
-    timeline.note(clock.now(), `encrypted a sample through ${sample.alias} with key ${sample.keyId}`);
+    const symmetric = aliases.find((managed) => DEMO_KEY_SPECS[managed.alias] === undefined);
+    const sample = await customer.ensureSample(symmetric?.alias, saved?.sample);
+    timeline.note(clock.now(), saved ? `kept the sample encrypted earlier through ${sample.alias} with key ${sample.keyId}` : `encrypted a sample through ${sample.alias} with key ${sample.keyId}`);
 
     const deps = cloud.rotationDeps();
+    const configured = new Set(aliases.map((managed) => managed.alias));
+    const scenes = saved ? [] : DEMO_SCENES.filter((scene) => configured.has(String(scene.event.alias)) && scene.day < days);
     const rateStart = start;
     let next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, start, { rateStart })));
     while (next.getTime() <= end.getTime()) {
+      const scene = scenes[0];
+      const sceneTime = scene ? start.getTime() + scene.day * DAY_MS + 12 * 3_600_000 : Infinity;
+      if (sceneTime < next.getTime()) {
+        scenes.shift();
+        clock.set(sceneTime);
+        await playScene(cloud, deps, config, scene as DemoScene, timeline);
+        continue;
+      }
       clock.set(next);
       const result = await handleRotateInvoke(deps, config, scheduledEvent(next, cloud.region));
       if ('runId' in result) result.aliases.forEach((outcome) => timeline.outcome(next, outcome));
@@ -109,12 +124,33 @@ async function runWithState(stateFile: string | undefined, days: number, config:
   }
 }
 
-/** Applies --period to every alias, validated like the config file itself. */
+/** Invokes the rotate function as a person would: the request signed with the person's identity proof. */
+async function playScene(cloud: LocalCloud, deps: RotationDeps, config: RotationConfig, scene: DemoScene, timeline: Timeline): Promise<void> {
+  const requestId = randomUUID();
+  const alias = typeof scene.event.alias === 'string' ? scene.event.alias : undefined;
+  const identityProof = await createIdentityProof({
+    credentials: { accessKeyId: scene.by.accessKeyId, secretAccessKey: scene.by.secretAccessKey },
+    region: cloud.region,
+    binding: { requestId, verb: scene.verb, alias },
+    stsEndpoint: cloud.endpoints.kms,
+  });
+  const result = await handleRotateInvoke(deps, config, { ...scene.event, requestId, identityProof });
+  timeline.personRequest(deps.clock.now(), scene.by.arn, scene.verb, String(scene.event.reason ?? ''), result);
+}
+
+/** Applies --period to every alias of the alias strategy, validated like the config file itself. */
 function withPeriod(config: RotationConfig, period: string | undefined, source: string): RotationConfig {
   if (period === undefined) return config;
   const document = {
     settings: { sweepSchedule: config.sweepSchedule, maxRotationsPerRun: config.maxRotationsPerRun },
-    aliases: config.aliases.map((entry) => ({ alias: entry.alias, regions: [entry.region], period })),
+    aliases: config.aliases.map((entry) => ({
+      alias: entry.alias,
+      regions: [entry.region, ...entry.replicaRegions],
+      period: entry.strategy === 'alias' ? period : entry.period,
+      strategy: entry.strategy,
+      multiRegion: entry.multiRegion,
+      overlap: entry.overlapMs === undefined ? undefined : `${entry.overlapMs / 3_600_000}h`,
+    })),
   };
   return parseConfig(JSON.stringify(document), `${source} with --period ${period}`);
 }

@@ -1,4 +1,5 @@
 import type { ManagedAlias } from '../src/config/load.js';
+import type { InvokeResult } from '../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../src/rotation/outcome.js';
 import type { SampleCheck } from './demo-customer.js';
 
@@ -6,11 +7,16 @@ import type { SampleCheck } from './demo-customer.js';
 export class Timeline {
   rotations = 0;
   failures = 0;
+  /** Last message printed per alias for outcomes that repeat every sweep, so each shows once. */
+  readonly #lastMessage = new Map<string, string>();
 
   header(start: Date, end: Date, schedules: string[], aliases: ManagedAlias[]): void {
     console.log(`kms-rotator local run from ${day(start)} to ${day(end)} (virtual time)`);
     console.log(`rotate schedule (serverless.yml): ${schedules.join(', ')}`);
-    for (const managed of aliases) console.log(`managed: ${managed.alias} in ${managed.region}, period ${managed.period}`);
+    for (const managed of aliases) {
+      const overlap = managed.overlapMs === undefined ? '' : `, overlap ${managed.overlapMs / 3_600_000}h`;
+      console.log(`managed: ${managed.alias} in ${managed.region}, ${managed.strategy} strategy, period ${managed.period}${overlap}`);
+    }
     console.log('');
     console.log(row('date', 'alias', 'event', 'old key', 'new key', 'key age'));
   }
@@ -20,33 +26,56 @@ export class Timeline {
   }
 
   outcome(time: Date, outcome: AliasOutcome): void {
-    if (outcome.outcome === 'rotated') {
-      this.rotations += 1;
-      console.log(row(day(time), outcome.alias, 'rotated', outcome.previousKeyId ?? '', outcome.currentKeyId ?? '', age(outcome.keyAgeDays)));
-    } else if (outcome.outcome === 'failed' || outcome.outcome === 'blocked') {
-      this.failures += 1;
-      console.log(row(day(time), outcome.alias, outcome.outcome, outcome.currentKeyId ?? '', '', ''));
-      console.log(`            ${outcome.step ?? ''}: ${outcome.message ?? ''}`);
+    switch (outcome.outcome) {
+      case 'rotated':
+        this.rotations += 1;
+        this.#lastMessage.delete(outcome.alias);
+        console.log(row(day(time), outcome.alias, 'rotated', outcome.previousKeyId ?? outcome.currentKeyId ?? '', outcome.currentKeyId ?? '', age(outcome.keyAgeDays)));
+        return;
+      case 'published':
+      case 'repaired':
+      case 'failed':
+      case 'blocked':
+        if (this.#lastMessage.get(outcome.alias) === outcome.message) return;
+        this.#lastMessage.set(outcome.alias, outcome.message ?? '');
+        if (outcome.outcome === 'failed' || outcome.outcome === 'blocked') this.failures += 1;
+        console.log(row(day(time), outcome.alias, outcome.outcome, outcome.currentKeyId ?? '', '', ''));
+        console.log(`            ${outcome.message ?? ''}`);
+        return;
+      default:
+        return;
     }
+  }
+
+  /** Prints what a person asked for and what came of it. */
+  personRequest(time: Date, by: string, verb: string, reason: string, result: InvokeResult): void {
+    const who = by.replace(/^arn:aws:iam::[0-9]+:user\//, '');
+    const alias = 'alias' in result ? result.alias : '';
+    const outcome = 'outcome' in result ? result.outcome : 'done';
+    if (outcome === 'rotated') this.rotations += 1;
+    const keys = 'previousKeyId' in result ? [result.previousKeyId ?? '', result.currentKeyId ?? ''] : ['', ''];
+    console.log(row(day(time), alias, outcome, keys[0] ?? '', keys[1] ?? '', ''));
+    console.log(`            ${verb} requested by ${who} (identity proven through STS): "${reason}"`);
   }
 
   sampleCheck(check: SampleCheck): void {
     console.log('');
     if (check.decrypted) {
-      console.log(`The sample encrypted before the first rotation still decrypts, with key ${check.decryptedWith} (${check.oldKeyState}).`);
+      const when = this.rotations > 0 ? 'before the first rotation' : 'at the start';
+      console.log(`The sample encrypted ${when} still decrypts, with key ${check.decryptedWith} (${check.oldKeyState}).`);
       console.log(`A new encryption through the alias uses key ${check.newestKeyId}, the newest.`);
     } else {
-      console.log(`The sample encrypted before the first rotation did NOT decrypt: ${check.error}`);
+      console.log(`The sample encrypted at the start did NOT decrypt: ${check.error}`);
     }
   }
 
   summary(): void {
-    console.log(`${this.rotations} rotations, ${this.failures} failures.`);
+    console.log(`${this.rotations} ${this.rotations === 1 ? 'rotation' : 'rotations'}, ${this.failures} ${this.failures === 1 ? 'failure' : 'failures'}.`);
   }
 }
 
 function row(...cells: string[]): string {
-  const widths = [10, 24, 8, 36, 36, 7];
+  const widths = [10, 20, 11, 36, 36, 7];
   return cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
 }
 

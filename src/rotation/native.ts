@@ -196,7 +196,7 @@ async function materialAgeDays(deps: RotationDeps, key: KeyMetadata, item: Alias
   return Math.floor(ageMs / MS_PER_DAY);
 }
 
-/** Returns the date of the key's newest completed rotation, or undefined when it has none or KMS does not list them. */
+/** Returns the date of the key's newest completed rotation, or undefined when it has none. */
 async function lastRotationDate(deps: RotationDeps, key: KeyMetadata): Promise<Date | undefined> {
   let newest: Date | undefined;
   let marker: string | undefined;
@@ -209,9 +209,6 @@ async function lastRotationDate(deps: RotationDeps, key: KeyMetadata): Promise<D
       marker = output.Truncated ? output.NextMarker : undefined;
     } while (marker);
   } catch (error) {
-    // NOTE: KMS-compatible endpoints that do not serve ListKeyRotations (the local emulator among
-    // them) return UnknownOperationException. The age then counts from promotion or creation.
-    if (error instanceof Error && error.name === 'UnknownOperationException') return undefined;
     throw new RotationStepError('plan', `ListKeyRotations of the key ${key.KeyId} failed: ${describeAwsError(error)}`, { cause: error });
   }
   return newest;

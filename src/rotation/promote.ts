@@ -5,6 +5,7 @@ import { ROTATION_STEPS, type GenerationItem, type RotationRecord } from '../sta
 import { describeAliasTarget } from './alias-target.js';
 import type { RotationDeps } from './deps.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
+import { moveAliasesInEveryRegion } from './multi-region-promote.js';
 import { overlapMs } from './plan.js';
 import { days, report } from './report.js';
 import type { RotationRequest } from './rotation-request.js';
@@ -44,6 +45,7 @@ export async function publishSuccessor(
       keySpec: successor.KeySpec,
       keyUsage: successor.KeyUsage,
       publicKey,
+      replicas: replicaKeyArns(rotation, 'keyArn'),
       promoteAfter: promoteAfter.toISOString(),
     },
     [rotation.successorKeyArn as string],
@@ -63,25 +65,25 @@ export function promotionWaitsUntil(managed: ManagedAlias, rotation: RotationRec
 
 /**
  * Re-reads the alias and points it at the successor, unless someone else moved it during the
- * rotation: then nothing changes and the outcome says so. Records the promotion and announces it.
+ * rotation: then nothing changes and the outcome says so. A multi-Region alias moves in each
+ * replica Region first, then in the primary Region. Records the promotion and announces it.
  */
 export async function promoteSuccessor(
   deps: RotationDeps,
   managed: ManagedAlias,
   request: RotationRequest,
-  rotation: RotationRecord,
+  inFlight: RotationRecord,
   ageMs: number,
 ): Promise<AliasOutcome> {
   const { alias, region } = managed;
-  const target = await describeAliasTarget(deps.kms, alias, region);
-  if (target.KeyId !== rotation.oldKeyId && target.KeyId !== rotation.successorKeyId) {
-    await deps.table.clearRotation(region, alias, request.runId, rotation.id);
-    const message = `The alias moved to ${target.KeyId} during the rotation, not by kms-rotator; it was left alone. The unused successor ${rotation.successorKeyId} stays enabled: schedule its deletion if nobody needs it.`;
-    await publishEvent(deps.eventbridge, deps.busName, 'Rotation Failed', { version: 1, alias, region, keyId: target.KeyId, step: 'promote', error: message });
-    return report(deps, { alias, region, outcome: OUTCOMES.failed, step: 'promote', currentKeyId: target.KeyId, message });
-  }
-  if (target.KeyId === rotation.oldKeyId) {
-    await deps.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: rotation.successorKeyId }));
+  let rotation = inFlight;
+  if (managed.multiRegion) {
+    const moved = await moveAliasesInEveryRegion(deps, managed, request, rotation);
+    if (moved.stopped) return moved.stopped;
+    rotation = moved.rotation;
+  } else {
+    const stopped = await moveAlias(deps, managed, request, rotation);
+    if (stopped) return stopped;
   }
 
   const promotedAt = deps.clock.now().toISOString();
@@ -99,6 +101,8 @@ export async function promoteSuccessor(
     state: 'superseded',
     supersededAt: promotedAt,
   };
+  const replicas = replicaKeyArns(rotation, 'keyArn');
+  if (replicas && !previous.replicaKeyArns) previous.replicaKeyArns = replicaKeyArns(rotation, 'oldKeyArn');
   const successor: GenerationItem = {
     alias,
     region,
@@ -112,6 +116,7 @@ export async function promoteSuccessor(
     rotationId: rotation.id,
     reason: rotation.reason,
     requestedBy: rotation.requestedBy,
+    replicaKeyArns: replicas,
   };
   await deps.table.recordPromotion(region, alias, request.runId, rotation, successor, previous);
 
@@ -133,9 +138,10 @@ export async function promoteSuccessor(
       newKeyArn: successor.keyArn,
       generation: successor.generation,
       previousKeyGrants: rotation.oldKeyGrants ?? [],
+      replicas,
       rotatedAt: promotedAt,
     },
-    [rotation.oldKeyArn, successor.keyArn],
+    [rotation.oldKeyArn, successor.keyArn, ...Object.values(replicas ?? {})],
   );
 
   return report(deps, {
@@ -146,4 +152,26 @@ export async function promoteSuccessor(
     currentKeyId: successor.keyId,
     keyAgeDays: days(ageMs),
   });
+}
+
+/** Moves a single-Region alias; returns the failed outcome when someone else moved it during the rotation. */
+async function moveAlias(deps: RotationDeps, managed: ManagedAlias, request: RotationRequest, rotation: RotationRecord): Promise<AliasOutcome | undefined> {
+  const { alias, region } = managed;
+  const target = await describeAliasTarget(deps.kms, alias, region);
+  if (target.KeyId !== rotation.oldKeyId && target.KeyId !== rotation.successorKeyId) {
+    await deps.table.clearRotation(region, alias, request.runId, rotation.id);
+    const message = `The alias moved to ${target.KeyId} during the rotation, not by kms-rotator; it was left alone. The unused successor ${rotation.successorKeyId} stays enabled: schedule its deletion if nobody needs it.`;
+    await publishEvent(deps.eventbridge, deps.busName, 'Rotation Failed', { version: 1, alias, region, keyId: target.KeyId, step: 'promote', error: message });
+    return report(deps, { alias, region, outcome: OUTCOMES.failed, step: 'promote', currentKeyId: target.KeyId, message });
+  }
+  if (target.KeyId === rotation.oldKeyId) {
+    await deps.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: rotation.successorKeyId }));
+  }
+  return undefined;
+}
+
+/** Returns the recorded replicas' new (`keyArn`) or old (`oldKeyArn`) ARNs by Region, or undefined for a single-Region rotation. */
+export function replicaKeyArns(rotation: RotationRecord, field: 'keyArn' | 'oldKeyArn'): Record<string, string> | undefined {
+  if (!rotation.replicas) return undefined;
+  return Object.fromEntries(Object.entries(rotation.replicas).map(([region, replica]) => [region, replica[field]]));
 }

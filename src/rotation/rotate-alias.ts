@@ -7,6 +7,8 @@ import { describeAliasTarget } from './alias-target.js';
 import { createSuccessor } from './create-successor.js';
 import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, RotationStepError, describeAwsError, type RotationStepName } from './errors.js';
+import { checkReplicaRegions, multiRegionMismatch } from './multi-region.js';
+import { replicateSuccessor } from './multi-region-replicas.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
 import { isDue, keyAgeMs, msUntilDue, overlapMs } from './plan.js';
 import { promoteSuccessor, promotionWaitsUntil, publishSuccessor } from './promote.js';
@@ -40,8 +42,8 @@ export async function rotateAlias(
   } catch (error) {
     return failed(deps, managed, 'plan', error);
   }
-  const notEnabled = blockUnlessEnabled(alias, planned);
-  if (notEnabled) return failed(deps, managed, 'plan', notEnabled, planned.KeyId);
+  const notRotatable = blockUnlessEnabled(alias, planned) ?? blockOnMultiRegionMismatch(managed, planned);
+  if (notRotatable) return failed(deps, managed, 'plan', notRotatable, planned.KeyId);
 
   const ageMs = keyAgeMs(planned, item, now);
   const adopted = item?.currentKeyId === planned.KeyId;
@@ -86,8 +88,10 @@ async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: 
   try {
     let item = (await deps.table.getAlias(region, alias)) as AliasItem;
     target = await describeAliasTarget(deps.kms, alias, region);
-    const notEnabled = blockUnlessEnabled(alias, target);
-    if (notEnabled) return failed(deps, managed, 'plan', notEnabled, target.KeyId);
+    const notRotatable = blockUnlessEnabled(alias, target) ?? blockOnMultiRegionMismatch(managed, target);
+    if (notRotatable) return failed(deps, managed, 'plan', notRotatable, target.KeyId);
+    // Every replica Region is checked before adoption or CreateKey changes anything.
+    if (managed.multiRegion) await checkReplicaRegions(deps, managed, target, item.rotation);
 
     if (!item.rotation && item.currentKeyId !== target.KeyId) {
       step = 'adopt';
@@ -127,6 +131,11 @@ async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: 
       step = 'test';
       rotation = await testSuccessor(deps, managed, request, rotation, successor);
     }
+    // Steps tested and published both come here; replication is a no-op once every replica is recorded as tested.
+    if (managed.multiRegion) {
+      step = 'create';
+      rotation = await replicateSuccessor(deps, managed, request, rotation);
+    }
     if (rotation.step === ROTATION_STEPS.tested && !rotation.skipOverlap && overlapMs(managed, successor) > 0) {
       step = 'publish';
       rotation = await publishSuccessor(deps, managed, request, rotation, successor);
@@ -155,6 +164,12 @@ function blockUnlessEnabled(alias: string, key: KeyMetadata): RotationBlockedErr
   return new RotationBlockedError(
     `The key ${key.KeyId} of ${alias} is ${key.KeyState}; kms-rotator rotates only aliases whose key is Enabled, because a person may have disabled it on purpose. Enable the key, or point the alias at an enabled key.`,
   );
+}
+
+/** Returns why the key does not match the alias's multiRegion setting, or undefined. */
+function blockOnMultiRegionMismatch(managed: ManagedAlias, key: KeyMetadata): RotationBlockedError | undefined {
+  const mismatch = multiRegionMismatch(managed, key);
+  return mismatch ? new RotationBlockedError(mismatch) : undefined;
 }
 
 /** Tags the alias's current key as managed and records it as a generation. */

@@ -28,7 +28,11 @@ describe('resolveServerlessConfig', () => {
     const inConfiguredRegion = (await resolveServerlessConfig(repoRoot, { stage: 'prod', region: 'us-east-1' })) as Json;
     const statements = inConfiguredRegion.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
     const moveAliases = statements.find((statement: Json) => statement.Sid === 'MoveConfiguredAliases');
-    expect(moveAliases.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/demo-payments' }]);
+    expect(moveAliases.Resource).toEqual(
+      ['alias/demo-payments', 'alias/demo-signing', 'alias/demo-archive'].map((alias) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:${alias}`,
+      })),
+    );
     expect(inConfiguredRegion.resources.Resources.RotateRole.Properties.RoleName).toBe('kms-rotator-prod-us-east-1-rotate');
   }, PRINT_TIMEOUT_MS);
 

@@ -4,6 +4,7 @@ import {
   DisableKeyRotationCommand,
   EnableKeyRotationCommand,
   GetKeyRotationStatusCommand,
+  ListKeyRotationsCommand,
   RotateKeyOnDemandCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
@@ -105,5 +106,28 @@ describe('KMS rotation', () => {
     clock.advance(250 * DAY_MS);
     const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: metadata?.KeyId }));
     expect(status.NextRotationDate).toEqual(new Date(enabledAt + 300 * DAY_MS));
+  });
+
+  it('lists automatic and on-demand rotations', async () => {
+    const { KeyMetadata: metadata } = await kms.send(new CreateKeyCommand({}));
+    await kms.send(new EnableKeyRotationCommand({ KeyId: metadata?.KeyId, RotationPeriodInDays: 90 }));
+    const enabledAt = clock.now().getTime();
+    clock.advance(10 * DAY_MS);
+    await kms.send(new RotateKeyOnDemandCommand({ KeyId: metadata?.KeyId }));
+    clock.set(enabledAt + 90 * DAY_MS + 1);
+
+    const listed = await kms.send(new ListKeyRotationsCommand({ KeyId: metadata?.KeyId }));
+
+    expect(listed.Truncated).toBe(false);
+    expect(listed.Rotations?.map(({ RotationType, RotationDate }) => ({ RotationType, RotationDate }))).toEqual([
+      { RotationType: 'ON_DEMAND', RotationDate: new Date(enabledAt + 10 * DAY_MS) },
+      { RotationType: 'AUTOMATIC', RotationDate: new Date(enabledAt + 90 * DAY_MS) },
+    ]);
+    const firstPage = await kms.send(new ListKeyRotationsCommand({ KeyId: metadata?.KeyId, Limit: 1 }));
+    expect(firstPage.Rotations).toHaveLength(1);
+    expect(firstPage.Truncated).toBe(true);
+    const secondPage = await kms.send(new ListKeyRotationsCommand({ KeyId: metadata?.KeyId, Limit: 1, Marker: firstPage.NextMarker }));
+    expect(secondPage.Rotations?.[0]?.RotationType).toBe('AUTOMATIC');
+    expect(secondPage.Truncated).toBe(false);
   });
 });

@@ -89,6 +89,8 @@ const KEY_STATE_TABLE: Record<string, Row> = {
   ListAliases: anyState,
   ListGrants: anyState,
   ListKeyPolicies: anyState,
+  /** NOTE: the key-state table has no row for ListKeyRotations; it is checked as GetKeyRotationStatus is. */
+  ListKeyRotations: { PendingImport: originIsExternal, Unavailable: isUnavailable },
   ListResourceTags: anyState,
   PutKeyPolicy: anyState,
   ReEncrypt: cryptographic,

@@ -6,7 +6,7 @@ import { cancelKeyDeletion, disableKey, enableKey, scheduleKeyDeletion } from '.
 import { createKey, describeKey, listKeys, updateKeyDescription } from './keys.js';
 import { getKeyPolicy, listKeyPolicies, putKeyPolicy } from './policy.js';
 import { replicateKey } from './replicate-key.js';
-import { disableKeyRotation, enableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand } from './rotation.js';
+import { disableKeyRotation, enableKeyRotation, getKeyRotationStatus, listKeyRotations, rotateKeyOnDemand } from './rotation.js';
 import { listResourceTags, tagResource, untagResource } from './tags.js';
 
 /** Every KMS operation the emulator serves, by the name in `X-Amz-Target: TrentService.<Name>`. */
@@ -24,6 +24,7 @@ export const kmsOperations: Record<string, Operation> = {
   EnableKeyRotation: enableKeyRotation,
   GetKeyPolicy: getKeyPolicy,
   GetKeyRotationStatus: getKeyRotationStatus,
+  ListKeyRotations: listKeyRotations,
   ListAliases: listAliases,
   ListGrants: listGrants,
   ListKeyPolicies: listKeyPolicies,

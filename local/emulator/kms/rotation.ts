@@ -6,6 +6,7 @@ import { generateMaterial } from './material.js';
 import type { KeyRecord } from './model.js';
 import { isReplica, primaryRegionOf } from './multi-region.js';
 import { DAY_MS } from './rotation-schedule.js';
+import { pageOf } from './pagination.js';
 import { resolveKeyIdOrArn } from './store.js';
 
 /**
@@ -105,4 +106,28 @@ export const rotateKeyOnDemand: Operation = (input, context) => {
   key.material.push(generateMaterial(key.keySpec, now));
   key.rotation.onDemandRotations.push(now);
   return { KeyId: key.keyId };
+};
+
+/**
+ * Lists the completed rotations of a key, oldest first: every material version after the first,
+ * ON_DEMAND when RotateKeyOnDemand made it and AUTOMATIC otherwise. Limit 1 to 1000, default 100
+ * (ListKeyRotations API reference).
+ */
+export const listKeyRotations: Operation = (input, context) => {
+  const key = resolveKeyIdOrArn(context, input.KeyId);
+  assertKeyState(key, 'ListKeyRotations');
+  assertRotatable(key);
+  const onDemand = new Set(key.rotation.onDemandRotations);
+  const rotations = key.material.slice(1).map((material) => ({
+    KeyId: key.arn,
+    RotationDate: new Date(material.createdAt),
+    RotationType: onDemand.has(material.createdAt) ? 'ON_DEMAND' : 'AUTOMATIC',
+    sortKey: `${String(material.createdAt).padStart(16, '0')}:${material.id}`,
+  }));
+  const page = pageOf(rotations, (rotation) => rotation.sortKey, input.Marker, optionalInteger(input, 'Limit'), { min: 1, max: 1000, defaultLimit: 100 });
+  return {
+    Rotations: page.items.map(({ sortKey: _sortKey, ...rotation }) => rotation),
+    Truncated: page.truncated,
+    ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}),
+  };
 };
