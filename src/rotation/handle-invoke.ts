@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { aliasesInRegion, type ManagedAlias, type RotationConfig } from '../config/load.js';
+import { abandonCreate } from './abandon-create.js';
 import type { RotationDeps } from './deps.js';
 import { planSweep, type DryRunResult } from './dry-run.js';
 import { callerOf } from './identity.js';
@@ -39,6 +40,8 @@ export async function handleRotateInvoke(
       return setPause(deps, { managed, paused: request.kind === 'pause', reason: request.reason, requestedBy });
     case 'rollback':
       return rollbackAlias(deps, managed as ManagedAlias, { runId, reason: request.reason, requestedBy });
+    case 'abandon-create':
+      return abandonCreate(deps, managed as ManagedAlias, { runId, reason: request.reason, requestedBy });
     case 'rotate': {
       const target = managed as ManagedAlias;
       const globalPause = request.force ? undefined : await deps.table.getGlobalPause(deps.region);

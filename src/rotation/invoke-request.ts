@@ -32,6 +32,7 @@ const rotateSchema = z.strictObject({
 const rollbackSchema = z.strictObject({ alias: aliasName, reason, rollback: z.literal(true), ...personFields });
 const pauseSchema = z.strictObject({ alias: aliasName.optional(), reason, pause: z.literal(true), ...personFields });
 const resumeSchema = z.strictObject({ alias: aliasName.optional(), reason: reason.optional(), resume: z.literal(true), ...personFields });
+const abandonCreateSchema = z.strictObject({ alias: aliasName, reason, abandonCreate: z.literal(true), ...personFields });
 const dryRunSchema = z.strictObject({ dryRun: z.literal(true) });
 
 interface PersonRequest {
@@ -44,6 +45,7 @@ export type InvokeRequest =
   | { kind: 'dry-run' }
   | ({ kind: 'rotate'; alias: string; reason: string; force: boolean; skipOverlap: boolean } & PersonRequest)
   | ({ kind: 'rollback'; alias: string; reason: string } & PersonRequest)
+  | ({ kind: 'abandon-create'; alias: string; reason: string } & PersonRequest)
   | ({ kind: 'pause' | 'resume'; alias?: string; reason?: string } & PersonRequest);
 
 /** The invoke event is not one the rotate function accepts; nothing was changed. */
@@ -51,7 +53,7 @@ export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
 
-const ACTIONS = ['rollback', 'pause', 'resume', 'dryRun'] as const;
+const ACTIONS = ['rollback', 'pause', 'resume', 'abandonCreate', 'dryRun'] as const;
 
 /** Validates an invoke event; throws InvalidRequestError naming each bad field. */
 export function parseInvokeRequest(event: unknown): InvokeRequest {
@@ -72,6 +74,10 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
     case 'rollback': {
       const { rollback: _rollback, ...request } = parse(rollbackSchema, event, 'rollback request');
       return { kind: 'rollback', ...request };
+    }
+    case 'abandonCreate': {
+      const { abandonCreate: _abandonCreate, ...request } = parse(abandonCreateSchema, event, 'abandonCreate request');
+      return { kind: 'abandon-create', ...request };
     }
     case 'pause': {
       const { pause: _pause, ...request } = parse(pauseSchema, event, 'pause request');

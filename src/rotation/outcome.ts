@@ -13,6 +13,8 @@ export const OUTCOMES = {
   rolledBack: 'rolled-back',
   /** A person's request that a guard turned down (force cooldown, rollback target); nothing changed. */
   rejected: 'rejected',
+  /** A person dropped the record of a CreateKey whose outcome was unknown. */
+  abandoned: 'abandoned',
   /** Another run holds the alias's lease. */
   busy: 'busy',
   /** Due, but the run reached its cap on keys created; the next sweep takes it. */

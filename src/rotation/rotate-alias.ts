@@ -4,7 +4,8 @@ import { publishEvent } from '../events/publish.js';
 import { ROTATION_STEPS, type AliasItem, type RotationRecord } from '../state/records.js';
 import { toolTags } from '../tags.js';
 import { describeAliasTarget } from './alias-target.js';
-import { createSuccessor } from './create-successor.js';
+import { createSuccessor, readTags } from './create-successor.js';
+import { successorTags } from './successor.js';
 import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, RotationStepError, describeAwsError, type RotationStepName } from './errors.js';
 import { checkReplicaRegions, multiRegionMismatch } from './multi-region.js';
@@ -183,6 +184,8 @@ async function adopt(deps: RotationDeps, managed: ManagedAlias, item: AliasItem,
       targetKeyId: target.KeyId,
     });
   }
+  // The tool's tags must fit beside the user's now, or no successor could carry them later.
+  successorTags(alias, target, await readTags(deps.kms, target));
   await deps.kms.send(new TagResourceCommand({ KeyId: target.KeyId, Tags: toolTags(alias) }));
   await deps.table.recordAdoption(region, alias, runId, {
     alias,
@@ -220,7 +223,7 @@ async function testSuccessor(
 function reportUnknownCreate(deps: RotationDeps, managed: ManagedAlias, rotation: RotationRecord, target: KeyMetadata): Promise<AliasOutcome> {
   const error = new RotationStepError(
     'create',
-    `Run ${rotation.id} called CreateKey at ${rotation.startedAt} and its outcome is unknown, so no key is created or promoted until a person checks. Look for keys tagged kms-rotator:alias=${managed.alias} created since then, schedule their deletion if unused, then remove the rotation record of this alias from the state table.`,
+    `Run ${rotation.id} called CreateKey at ${rotation.startedAt} and its outcome is unknown, so no key is created or promoted until a person checks. Look for keys tagged kms-rotator:alias=${managed.alias} created since then and schedule their deletion if unused, then invoke the rotate function with {"alias": "${managed.alias}", "reason": "...", "abandonCreate": true} and an identity proof; the next sweep then creates a successor.`,
   );
   return failed(deps, managed, 'create', error, target.KeyId);
 }

@@ -42,7 +42,7 @@ export function successorTags(aliasName: string, oldKey: KeyMetadata, oldTags: T
   const tags = [...userTags, ...toolTags(aliasName)];
   if (tags.length > MAX_TAGS_PER_KEY) {
     throw new RotationBlockedError(
-      `The key ${oldKey.KeyId} of ${aliasName}${region ? ` in ${region}` : ''} has ${userTags.length} user tags; with the tool's 2 tags the successor would have ${tags.length}, over the KMS limit of ${MAX_TAGS_PER_KEY}. Remove at least ${tags.length - MAX_TAGS_PER_KEY} tags from the key.`,
+      `The key ${oldKey.KeyId} of ${aliasName}${region ? ` in ${region}` : ''} has ${userTags.length} user tags; with the tool's 2 tags the successor would have ${tags.length}, over the KMS limit of ${MAX_TAGS_PER_KEY}. Remove at least ${tags.length - MAX_TAGS_PER_KEY} ${tags.length - MAX_TAGS_PER_KEY === 1 ? 'tag' : 'tags'} from the key.`,
     );
   }
   return tags;

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
@@ -64,4 +66,125 @@ export function readZip(path: string): Map<string, Buffer> {
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return files;
+}
+
+type Json = Record<string, any>;
+
+/** Alias name and Region value that deploy/config-vars.cjs puts in IAM statements when nothing matches. */
+export const NO_ALIAS_PLACEHOLDER = 'alias/aws/kms-rotator-no-alias-configured';
+export const NO_REPLICA_REGION_PLACEHOLDER = 'kms-rotator-no-replica-region';
+
+/** Returns the `Fn::Sub` ARN of `alias` in `region` ("${AWS::Region}" for the stack's own). */
+export function aliasArn(region: string, alias: string): Json {
+  return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:${region}:\${AWS::AccountId}:${alias}` };
+}
+
+/** What the rotate role's statements depend on: the stage and the aliases the stack manages. */
+export interface RotateRoleInputs {
+  stage: string;
+  /** Alias names the stack's Region manages, or the placeholder. */
+  aliases: string[];
+  /** `{ region, alias }` of each replica-Region alias of the stack's multi-Region aliases. */
+  replicaAliases: Array<{ region: string; alias: string }>;
+}
+
+/** Returns the rotate role's policy statements, in template order, that serverless.yml must produce. */
+export function expectedRotateStatements({ stage, aliases, replicaAliases }: RotateRoleInputs): Json[] {
+  const keyArn = { 'Fn::Sub': 'arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*' };
+  const managedKeys = { StringEquals: { 'aws:ResourceTag/kms-rotator:managed': 'true' } };
+  const functionName = `kms-rotator-${stage}-rotate`;
+  const replicaAliasArns =
+    replicaAliases.length > 0 ? replicaAliases.map(({ region, alias }) => aliasArn(region, alias)) : [aliasArn('${AWS::Region}', NO_ALIAS_PLACEHOLDER)];
+  const replicaRegions = replicaAliases.length > 0 ? [...new Set(replicaAliases.map(({ region }) => region))] : [NO_REPLICA_REGION_PLACEHOLDER];
+
+  return [
+    {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}:*` }],
+    },
+    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
+    {
+      Sid: 'ReadKeys',
+      Effect: 'Allow',
+      Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:ListGrants', 'kms:GetKeyRotationStatus', 'kms:ListKeyRotations'],
+      Resource: keyArn,
+    },
+    {
+      Sid: 'AdoptConfiguredKeys',
+      Effect: 'Allow',
+      Action: 'kms:TagResource',
+      Resource: keyArn,
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliases } },
+    },
+    {
+      Sid: 'CreateManagedKeys',
+      Effect: 'Allow',
+      Action: ['kms:CreateKey', 'kms:TagResource'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestTag/kms-rotator:managed': 'true' } },
+    },
+    {
+      Sid: 'MoveConfiguredAliases',
+      Effect: 'Allow',
+      Action: 'kms:UpdateAlias',
+      Resource: aliases.map((alias) => aliasArn('${AWS::Region}', alias)),
+    },
+    { Sid: 'MoveReplicaRegionAliases', Effect: 'Allow', Action: 'kms:UpdateAlias', Resource: replicaAliasArns },
+    {
+      Sid: 'ReplicateManagedKeys',
+      Effect: 'Allow',
+      Action: 'kms:ReplicateKey',
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+      Condition: { StringEquals: { 'aws:ResourceTag/kms-rotator:managed': 'true', 'kms:ReplicaRegion': replicaRegions } },
+    },
+    {
+      Sid: 'UseManagedKeys',
+      Effect: 'Allow',
+      Action: [
+        'kms:UpdateAlias',
+        'kms:Encrypt',
+        'kms:Decrypt',
+        'kms:Sign',
+        'kms:Verify',
+        'kms:GenerateMac',
+        'kms:VerifyMac',
+        'kms:GetPublicKey',
+        'kms:EnableKeyRotation',
+        'kms:RotateKeyOnDemand',
+      ],
+      Resource: keyArn,
+      Condition: managedKeys,
+    },
+    {
+      Sid: 'ReadWriteState',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] } },
+    {
+      Sid: 'InvokeSelf',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName}` },
+    },
+  ];
+}
+
+/**
+ * Creates a temporary service directory with this repository's serverless.yml and
+ * deploy/config-vars.cjs, the given rotation.config.yml, and a link to its node_modules, so that
+ * `serverless print` there resolves the real template against another config.
+ * @returns the directory; remove it with `rmSync(dir, { recursive: true, force: true })`.
+ */
+export function makeServiceCopy(prefix: string, rotationConfig: string): string {
+  const directory = mkdtempSync(path.join(tmpdir(), prefix));
+  mkdirSync(path.join(directory, 'deploy'));
+  copyFileSync(path.join(repoRoot, 'serverless.yml'), path.join(directory, 'serverless.yml'));
+  copyFileSync(path.join(repoRoot, 'deploy', 'config-vars.cjs'), path.join(directory, 'deploy', 'config-vars.cjs'));
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
+  writeFileSync(path.join(directory, 'rotation.config.yml'), rotationConfig);
+  return directory;
 }

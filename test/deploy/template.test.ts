@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 
-import { envWithoutAws, readZip, repoRoot, runServerless } from './helpers.js';
+import { envWithoutAws, expectedRotateStatements, NO_ALIAS_PLACEHOLDER, readZip, repoRoot, runServerless } from './helpers.js';
 
 // `serverless package` took about 5 s on a 2-core machine, most of it esbuild. The limit leaves
 // room for a slower CI machine that runs other test files at the same time.
@@ -33,9 +33,15 @@ beforeAll(async () => {
   zipFiles = readZip(path.join(outputDir, 'rotate.zip'));
 }, PACKAGE_TIMEOUT_MS);
 
-function configuredAliases(region: string): string[] {
+/** Returns the aliases of rotation.config.yml that the stack of `region` manages, and their replica-Region aliases. */
+function managedAliases(region: string): { aliases: string[]; replicaAliases: Array<{ region: string; alias: string }> } {
   const config = YAML.parse(readFileSync(path.join(repoRoot, 'rotation.config.yml'), 'utf8'));
-  return config.aliases.filter((entry: Json) => entry.regions.includes(region)).map((entry: Json) => entry.alias);
+  const managed = config.aliases.filter((entry: Json) => (entry.multiRegion ? entry.regions[0] === region : entry.regions.includes(region)));
+  const aliases = managed.map((entry: Json) => entry.alias);
+  const replicaAliases = managed
+    .filter((entry: Json) => entry.multiRegion)
+    .flatMap((entry: Json) => entry.regions.slice(1).map((replicaRegion: string) => ({ region: replicaRegion, alias: entry.alias })));
+  return { aliases: aliases.length > 0 ? aliases : [NO_ALIAS_PLACEHOLDER], replicaAliases };
 }
 
 function sweepSchedule(): string {
@@ -43,79 +49,7 @@ function sweepSchedule(): string {
   return config.settings?.sweepSchedule ?? 'rate(1 hour)';
 }
 
-const keyArn = { 'Fn::Sub': 'arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*' };
-const managedKeys = { StringEquals: { 'aws:ResourceTag/kms-rotator:managed': 'true' } };
 const toolRoles = { StringNotLike: { 'aws:PrincipalArn': { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/kms-rotator-dev-*' } } };
-
-function expectedRotateStatements(aliases: string[]): Json[] {
-  return [
-    {
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/kms-rotator-dev-rotate:*' }],
-    },
-    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
-    {
-      Sid: 'ReadKeys',
-      Effect: 'Allow',
-      Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:ListGrants', 'kms:GetKeyRotationStatus', 'kms:ListKeyRotations'],
-      Resource: keyArn,
-    },
-    {
-      Sid: 'AdoptConfiguredKeys',
-      Effect: 'Allow',
-      Action: 'kms:TagResource',
-      Resource: keyArn,
-      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliases } },
-    },
-    {
-      Sid: 'CreateManagedKeys',
-      Effect: 'Allow',
-      Action: ['kms:CreateKey', 'kms:TagResource'],
-      Resource: '*',
-      Condition: { StringEquals: { 'aws:RequestTag/kms-rotator:managed': 'true' } },
-    },
-    {
-      Sid: 'MoveConfiguredAliases',
-      Effect: 'Allow',
-      Action: 'kms:UpdateAlias',
-      Resource: aliases.map((alias) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:${alias}` })),
-    },
-    {
-      Sid: 'UseManagedKeys',
-      Effect: 'Allow',
-      Action: [
-        'kms:UpdateAlias',
-        'kms:Encrypt',
-        'kms:Decrypt',
-        'kms:Sign',
-        'kms:Verify',
-        'kms:GenerateMac',
-        'kms:VerifyMac',
-        'kms:GetPublicKey',
-        'kms:ReplicateKey',
-        'kms:EnableKeyRotation',
-        'kms:RotateKeyOnDemand',
-      ],
-      Resource: keyArn,
-      Condition: managedKeys,
-    },
-    {
-      Sid: 'ReadWriteState',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
-      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
-    },
-    { Sid: 'PublishEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] } },
-    {
-      Sid: 'InvokeSelf',
-      Effect: 'Allow',
-      Action: 'lambda:InvokeFunction',
-      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:kms-rotator-dev-rotate' },
-    },
-  ];
-}
 
 function statementActions(statement: Json): string[] {
   return ([] as string[]).concat(statement.Action);
@@ -185,7 +119,13 @@ describe('rotate role', () => {
     const policies = resources.RotateRole.Properties.Policies;
     expect(policies).toHaveLength(1);
     expect(policies[0].PolicyDocument.Version).toBe('2012-10-17');
-    expect(policies[0].PolicyDocument.Statement).toEqual(expectedRotateStatements(configuredAliases(REGION)));
+    expect(policies[0].PolicyDocument.Statement).toEqual(expectedRotateStatements({ stage: STAGE, ...managedAliases(REGION) }));
+  });
+
+  it('ReplicateKey only in ReplicateManagedKeys', () => {
+    const statements = resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
+    const granting = statements.filter((statement: Json) => statementActions(statement).includes('kms:ReplicateKey'));
+    expect(granting.map((statement: Json) => statement.Sid)).toEqual(['ReplicateManagedKeys']);
   });
 
   it('grants no forbidden action', () => {

@@ -120,13 +120,36 @@ describe('rotate function operations', () => {
     });
   });
 
-  it('blocks a key with too many tags before any call', async () => {
+  it('blocks a key with too many tags before any change', async () => {
     const tags = Array.from({ length: 49 }, (_unused, index) => ({ TagKey: `t${index}`, TagValue: 'v' }));
     const key = await createAliasedKey(test.operator.kms, 'alias/orders', { Tags: tags });
-    test.clock.set(START + 10 * DAY_MS);
-    await sweepOutcomes();
+    test.clock.set(START + DUE_MS);
+
+    const [outcome] = await sweepOutcomes();
+
+    expect(outcome?.outcome).toBe('blocked');
+    expect(outcome?.step).toBe('adopt');
+    expect(outcome?.message).toBe(
+      `The key ${key.KeyId} of alias/orders has 49 user tags; with the tool's 2 tags the successor would have 51, over the KMS limit of 50. Remove at least 1 tag from the key.`,
+    );
+    expect(countCalls(test.cloud, 'TagResource')).toBe(0);
+    expect(countCalls(test.cloud, 'CreateKey')).toBe(1);
     const tagged = await test.operator.kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId, Limit: 50 }));
     expect(tagged.Tags).toHaveLength(49);
+  });
+
+  it('rotates the other aliases when one fails', async () => {
+    await createAliasedKey(test.operator.kms, 'alias/a');
+    await createAliasedKey(test.operator.kms, 'alias/c');
+    test.clock.set(START + DUE_MS);
+
+    const outcomes = await sweepOutcomes(config(['alias/a', 'alias/missing', 'alias/c']));
+
+    expect(outcomes.map((outcome) => [outcome.alias, outcome.outcome])).toEqual([
+      ['alias/a', 'rotated'],
+      ['alias/missing', 'failed'],
+      ['alias/c', 'rotated'],
+    ]);
   });
 
   it('announces a blocked key once per change', async () => {

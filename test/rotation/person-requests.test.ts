@@ -155,4 +155,36 @@ describe('requests from people', () => {
     expect(outcome.outcome).toBe('rejected');
     expect(outcome.message).toBe('alias/orders has no previous generation to roll back to.');
   });
+
+  it('abandons a create of unknown outcome', async () => {
+    const key = await createAliasedKey(test.operator.kms, 'alias/orders');
+    await sweepOutcome();
+    const deps = test.cloud.rotationDeps();
+    await deps.table.acquireLease('us-east-1', 'alias/orders', 'lost-run', test.clock.now().getTime(), 1);
+    await deps.table.recordIntent('us-east-1', 'alias/orders', 'lost-run', {
+      id: 'lost-run',
+      step: 'intent',
+      trigger: 'schedule',
+      oldKeyId: key.KeyId as string,
+      oldKeyArn: key.Arn as string,
+      generation: 2,
+      startedAt: test.clock.now().toISOString(),
+    });
+    test.clock.set(START + 91 * DAY_MS);
+    expect((await sweepOutcome()).outcome).toBe('failed');
+
+    const abandoned = (await invoke(await signed(operatorIdentity, { alias: 'alias/orders', reason: 'no key found in KMS', abandonCreate: true }, 'abandon-create'))) as AliasOutcome;
+
+    expect(abandoned).toEqual({
+      alias: 'alias/orders',
+      region: 'us-east-1',
+      outcome: 'abandoned',
+      currentKeyId: key.KeyId,
+      message: 'Abandoned the CreateKey that run lost-run called at 2027-01-01T00:00:00.000Z; the next sweep creates a successor. A key that call made is not used by kms-rotator: schedule its deletion if you found one.',
+    });
+    expect((await sweepOutcome()).outcome).toBe('rotated');
+    const again = (await invoke(await signed(operatorIdentity, { alias: 'alias/orders', reason: 'again', abandonCreate: true }, 'abandon-create'))) as AliasOutcome;
+    expect(again.outcome).toBe('rejected');
+    expect(again.message).toBe('alias/orders has no CreateKey of unknown outcome to abandon.');
+  });
 });

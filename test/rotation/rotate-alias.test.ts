@@ -170,9 +170,18 @@ describe('rotateAlias', () => {
     { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
     { keySpec: 'RSA_2048', keyUsage: 'ENCRYPT_DECRYPT' },
     { keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' },
+    { keySpec: 'RSA_3072', keyUsage: 'ENCRYPT_DECRYPT' },
+    { keySpec: 'RSA_3072', keyUsage: 'SIGN_VERIFY' },
+    { keySpec: 'RSA_4096', keyUsage: 'ENCRYPT_DECRYPT' },
+    { keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY' },
     { keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' },
+    { keySpec: 'ECC_NIST_P384', keyUsage: 'SIGN_VERIFY' },
+    { keySpec: 'ECC_NIST_P521', keyUsage: 'SIGN_VERIFY' },
     { keySpec: 'ECC_SECG_P256K1', keyUsage: 'SIGN_VERIFY' },
+    { keySpec: 'HMAC_224', keyUsage: 'GENERATE_VERIFY_MAC' },
     { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' },
+    { keySpec: 'HMAC_384', keyUsage: 'GENERATE_VERIFY_MAC' },
+    { keySpec: 'HMAC_512', keyUsage: 'GENERATE_VERIFY_MAC' },
   ] as const)('rotates a $keySpec $keyUsage key', async ({ keySpec, keyUsage }) => {
     const old = await createAliasedKey(test.operator.kms, 'alias/orders', { KeySpec: keySpec, KeyUsage: keyUsage });
     test.clock.set(START + DUE_MS);
