@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { parseSchedule } from '../../src/schedule.js';
 import { resolveServerlessConfig, scheduleExpressions } from '../../local/serverless-config.js';
-import { repoRoot } from './helpers.js';
+import { aliasArn, expectedRotateStatements, makeServiceCopy, NO_ALIAS_PLACEHOLDER, NO_REPLICA_REGION_PLACEHOLDER, repoRoot } from './helpers.js';
 
 // One `serverless print` took about 1.5 s on a 2-core machine.
 const PRINT_TIMEOUT_MS = 60_000;
@@ -47,9 +47,77 @@ describe('resolveServerlessConfig', () => {
     ]);
   }, PRINT_TIMEOUT_MS);
 
+  it('config without multi-Region aliases gets replica placeholders', async () => {
+    const resolved = (await resolveServerlessConfig(repoRoot, { stage: 'prod', region: 'us-east-1' })) as Json;
+    const statements = resolved.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
+    const moveReplicaAliases = statements.find((statement: Json) => statement.Sid === 'MoveReplicaRegionAliases');
+    const replicate = statements.find((statement: Json) => statement.Sid === 'ReplicateManagedKeys');
+    expect(moveReplicaAliases.Resource).toEqual([aliasArn('${AWS::Region}', NO_ALIAS_PLACEHOLDER)]);
+    expect(replicate.Condition.StringEquals['kms:ReplicaRegion']).toEqual([NO_REPLICA_REGION_PLACEHOLDER]);
+  }, PRINT_TIMEOUT_MS);
+
   it('reports a failing configuration', async () => {
     writeFileSync(path.join(brokenDir, 'serverless.yml'), 'service: broken\nprovider:\n  name: aws\n  runtime: nodejs22.x\nunknownKey: 1\nconfigValidationMode: error\n');
     await expect(resolveServerlessConfig(brokenDir)).rejects.toThrow(/`serverless print --format json` in .*kms-rotator-broken-sls-.* failed/);
+  }, PRINT_TIMEOUT_MS);
+});
+
+// alias/mr-global: primary us-east-1, replicas eu-west-1 and ap-southeast-2.
+// alias/mr-europe: primary eu-west-1, replica us-east-1.
+// alias/single: a single-Region alias in us-east-1 and eu-west-1 alike.
+const MULTI_REGION_CONFIG = `settings:
+  sweepSchedule: rate(1 hour)
+aliases:
+  - alias: alias/single
+    regions: [us-east-1, eu-west-1]
+    period: 90d
+  - alias: alias/mr-global
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    period: 90d
+    multiRegion: true
+  - alias: alias/mr-europe
+    regions: [eu-west-1, us-east-1]
+    period: 30d
+    multiRegion: true
+`;
+
+describe('rotate role with multi-Region aliases', () => {
+  const serviceDir = makeServiceCopy('kms-rotator-multi-region-sls-', MULTI_REGION_CONFIG);
+
+  afterAll(() => rmSync(serviceDir, { recursive: true, force: true }));
+
+  async function rotateStatements(region: string): Promise<Json[]> {
+    const resolved = (await resolveServerlessConfig(serviceDir, { region })) as Json;
+    return resolved.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
+  }
+
+  it('primary stack gets replica alias ARNs and Regions', async () => {
+    expect(await rotateStatements('us-east-1')).toEqual(
+      expectedRotateStatements({
+        stage: 'dev',
+        aliases: ['alias/single', 'alias/mr-global'],
+        replicaAliases: [
+          { region: 'eu-west-1', alias: 'alias/mr-global' },
+          { region: 'ap-southeast-2', alias: 'alias/mr-global' },
+        ],
+      }),
+    );
+  }, PRINT_TIMEOUT_MS);
+
+  it('stack that is primary and replica gets only its own', async () => {
+    expect(await rotateStatements('eu-west-1')).toEqual(
+      expectedRotateStatements({
+        stage: 'dev',
+        aliases: ['alias/single', 'alias/mr-europe'],
+        replicaAliases: [{ region: 'us-east-1', alias: 'alias/mr-europe' }],
+      }),
+    );
+  }, PRINT_TIMEOUT_MS);
+
+  it('replica-only stack gets placeholders', async () => {
+    expect(await rotateStatements('ap-southeast-2')).toEqual(
+      expectedRotateStatements({ stage: 'dev', aliases: [NO_ALIAS_PLACEHOLDER], replicaAliases: [] }),
+    );
   }, PRINT_TIMEOUT_MS);
 });
 

@@ -200,7 +200,7 @@ describe('rotateAlias', () => {
     expect(newKey?.KeySpec).toBe(keySpec);
     expect(newKey?.KeyUsage).toBe(keyUsage);
     expect(await aliasTarget(test, 'alias/orders')).toBe(outcome.currentKeyId);
-  });
+  }, 30_000);
 
   it('creates one key when two sweeps start together', async () => {
     await createAliasedKey(test.operator.kms, 'alias/orders');
