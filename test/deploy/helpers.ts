@@ -79,7 +79,7 @@ export function aliasArn(region: string, alias: string): Json {
   return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:${region}:\${AWS::AccountId}:${alias}` };
 }
 
-/** What the rotate role's statements depend on: the stage and the aliases the stack manages. */
+/** Inputs of the rotate role's statements: the stage and the aliases that the stack manages. */
 export interface RotateRoleInputs {
   stage: string;
   /** Alias names the stack's Region manages, or the placeholder. */
