@@ -1,4 +1,4 @@
-import { DescribeKeyCommand, NotFoundException, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, ListAliasesCommand, NotFoundException, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
 
 /** The alias does not exist in KMS in this account and Region. */
 export class AliasNotFoundError extends Error {
@@ -19,4 +19,21 @@ export async function describeAliasTarget(kms: KMSClient, aliasName: string, reg
     }
     throw error;
   }
+}
+
+/**
+ * Returns the key id each alias of the account and Region targets, from ListAliases pages of 100.
+ * One call covers up to 100 aliases, where DescribeKey would take one call each.
+ */
+export async function listAliasTargets(kms: KMSClient): Promise<Map<string, string>> {
+  const targets = new Map<string, string>();
+  let marker: string | undefined;
+  do {
+    const output = await kms.send(new ListAliasesCommand({ Limit: 100, Marker: marker }));
+    for (const entry of output.Aliases ?? []) {
+      if (entry.AliasName && entry.TargetKeyId) targets.set(entry.AliasName, entry.TargetKeyId);
+    }
+    marker = output.Truncated ? output.NextMarker : undefined;
+  } while (marker);
+  return targets;
 }

@@ -4,7 +4,6 @@ import {
   LimitExceededException,
   ListKeyRotationsCommand,
   RotateKeyOnDemandCommand,
-  TagResourceCommand,
   type GetKeyRotationStatusResponse,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
@@ -12,14 +11,15 @@ import { MS_PER_DAY } from '../config/duration.js';
 import type { ManagedAlias } from '../config/load.js';
 import { publishEvent, type DetailType } from '../events/publish.js';
 import type { AliasItem } from '../state/records.js';
-import { toolTags } from '../tags.js';
 import { describeAliasTarget } from './alias-target.js';
+import { adoptKey } from './adopt.js';
 import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, RotationStepError, describeAwsError, type RotationStepName } from './errors.js';
 import { describeNativeBlocker, describeScheduleChange, matchesConfig, toRotationSchedule, type RotationSchedule } from './native-eligibility.js';
 import { OUTCOMES, type AliasOutcome, type Outcome } from './outcome.js';
 import { keyAgeMs } from './plan.js';
 import { failed, report } from './report.js';
+import type { PrefetchedAlias } from './rotate-alias.js';
 import type { RotationRequest } from './rotation-request.js';
 
 const NATIVE_STEPS = { schedule: 'schedule', rotate: 'rotate' } as const satisfies Record<string, RotationStepName>;
@@ -31,7 +31,7 @@ const NATIVE_STEPS = { schedule: 'schedule', rotate: 'rotate' } as const satisfi
  * Returns the outcome and does not throw: KMS, EventBridge and state table errors all become a
  * failed outcome.
  */
-export async function rotateNative(deps: RotationDeps, managed: ManagedAlias, request: RotationRequest): Promise<AliasOutcome> {
+export async function rotateNative(deps: RotationDeps, managed: ManagedAlias, request: RotationRequest, prefetched?: PrefetchedAlias): Promise<AliasOutcome> {
   const { alias, region } = managed;
   // A manual request rotates now, as in rotateAlias; so does a forced one, which also overrides a pause.
   const rotateNow = request.force === true || request.trigger === 'manual';
@@ -39,9 +39,17 @@ export async function rotateNative(deps: RotationDeps, managed: ManagedAlias, re
   // Plan without the lease first: most sweeps find the schedule as configured, and a lease costs a write.
   let key: KeyMetadata | undefined;
   try {
-    key = await describeAliasTarget(deps.kms, alias, region);
-    assertManageable(key, alias);
-    const item = await deps.table.getAlias(region, alias);
+    let item: AliasItem | undefined;
+    const known = prefetched?.item;
+    if (!rotateNow && known && !known.rotation && !known.paused && known.currentKeyCreatedAt && known.currentKeyId === prefetched?.targetKeyId) {
+      // The sweep's bulk reads show the adopted key still behind the alias; it was checked when adopted.
+      item = known;
+      key = { KeyId: known.currentKeyId, Arn: known.currentKeyArn, CreationDate: new Date(known.currentKeyCreatedAt) };
+    } else {
+      key = await describeAliasTarget(deps.kms, alias, region);
+      assertManageable(key, alias);
+      item = await deps.table.getAlias(region, alias);
+    }
     // The pause of every alias of the Region is checked by the callers, sweep and handleRotateInvoke.
     const pause = item?.paused;
     if (pause && request.force !== true) {
@@ -127,7 +135,7 @@ async function manageLeased(deps: RotationDeps, managed: ManagedAlias, request: 
     }
     if (adopting) {
       step = 'adopt';
-      await adopt(deps, managed, item, key, request.runId);
+      await adoptKey(deps, managed, item, key, request.runId);
     }
 
     if (rotateNow) {
@@ -212,31 +220,6 @@ async function lastRotationDate(deps: RotationDeps, key: KeyMetadata): Promise<D
     throw new RotationStepError('plan', `ListKeyRotations of the key ${key.KeyId} failed: ${describeAwsError(error)}`, { cause: error });
   }
   return newest;
-}
-
-/** Tags the alias's current key as managed and records it as a generation, as rotateAlias does. */
-async function adopt(deps: RotationDeps, managed: ManagedAlias, item: AliasItem, key: KeyMetadata, runId: string): Promise<void> {
-  const { alias, region } = managed;
-  if (item.currentKeyId) {
-    deps.logger.warn('The alias targets a key the state table does not record as current; following KMS', {
-      alias,
-      region,
-      recordedKeyId: item.currentKeyId,
-      targetKeyId: key.KeyId,
-    });
-  }
-  await callKms('adopt', `TagResource of the key ${key.KeyId}`, () => deps.kms.send(new TagResourceCommand({ KeyId: key.KeyId, Tags: toolTags(alias) })));
-  await deps.table.recordAdoption(region, alias, runId, {
-    alias,
-    region,
-    generation: item.generation + 1,
-    keyId: key.KeyId as string,
-    keyArn: key.Arn as string,
-    state: 'current',
-    source: 'adopted',
-    recordedAt: deps.clock.now().toISOString(),
-  });
-  deps.logger.info('Adopted the key the alias targets', { alias, region, keyId: key.KeyId, generation: item.generation + 1 });
 }
 
 /**

@@ -1,11 +1,10 @@
-import { TagResourceCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ManagedAlias, RotationSettings } from '../config/load.js';
 import { publishEvent } from '../events/publish.js';
 import { ROTATION_STEPS, type AliasItem, type RotationRecord } from '../state/records.js';
-import { toolTags } from '../tags.js';
 import { describeAliasTarget } from './alias-target.js';
-import { createSuccessor, readTags } from './create-successor.js';
-import { successorTags } from './successor.js';
+import { createSuccessor } from './create-successor.js';
+import { adoptKey } from './adopt.js';
 import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, RotationStepError, describeAwsError, type RotationStepName } from './errors.js';
 import { checkReplicaRegions, multiRegionMismatch } from './multi-region.js';
@@ -30,9 +29,16 @@ export async function rotateAlias(
   settings: Pick<RotationSettings, 'dueSoonNoticeMs'>,
   managed: ManagedAlias,
   request: RotationRequest,
+  prefetched?: PrefetchedAlias,
 ): Promise<AliasOutcome> {
   const { alias, region } = managed;
   const now = deps.clock.now();
+
+  // A sweep reads every alias target and item up front; an alias known not to be due ends here.
+  if (prefetched && request.trigger === 'schedule') {
+    const notDue = await notDueFromPrefetch(deps, settings, managed, prefetched, now);
+    if (notDue) return notDue;
+  }
 
   // Plan without the lease first: most aliases are not due, and a lease costs a write.
   let planned: KeyMetadata;
@@ -81,6 +87,34 @@ export async function rotateAlias(
   }
 }
 
+/** What a sweep read for every alias at once: the target from ListAliases and the table item. */
+export interface PrefetchedAlias {
+  targetKeyId?: string;
+  item?: AliasItem;
+}
+
+/**
+ * Returns the `not-due` outcome when the sweep's bulk reads show that the alias still targets the
+ * key the table records, with nothing in flight or paused, and that key is not due. Otherwise
+ * returns undefined and the alias is planned in full.
+ */
+async function notDueFromPrefetch(
+  deps: RotationDeps,
+  settings: Pick<RotationSettings, 'dueSoonNoticeMs'>,
+  managed: ManagedAlias,
+  { targetKeyId, item }: PrefetchedAlias,
+  now: Date,
+): Promise<AliasOutcome | undefined> {
+  if (!item || item.rotation || item.paused || !targetKeyId || item.currentKeyId !== targetKeyId) return undefined;
+  const startedAt = item.promotedAt ?? item.currentKeyCreatedAt;
+  if (!startedAt) return undefined;
+  const ageMs = Math.max(0, now.getTime() - Date.parse(startedAt));
+  if (isDue(ageMs, managed)) return undefined;
+
+  await announceDueSoon(deps, managed, { KeyId: item.currentKeyId, Arn: item.currentKeyArn }, msUntilDue(ageMs, managed), settings.dueSoonNoticeMs);
+  return report(deps, { alias: managed.alias, region: managed.region, outcome: OUTCOMES.notDue, currentKeyId: targetKeyId, keyAgeDays: days(ageMs) });
+}
+
 /** The steps that run under the lease. Everything is read again, since another run may have just finished. */
 async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: RotationRequest): Promise<AliasOutcome> {
   const { alias, region } = managed;
@@ -96,7 +130,7 @@ async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: 
 
     if (!item.rotation && item.currentKeyId !== target.KeyId) {
       step = 'adopt';
-      await adopt(deps, managed, item, target, request.runId);
+      await adoptKey(deps, managed, item, target, request.runId);
       item = (await deps.table.getAlias(region, alias)) as AliasItem;
     }
 
@@ -171,33 +205,6 @@ function blockUnlessEnabled(alias: string, key: KeyMetadata): RotationBlockedErr
 function blockOnMultiRegionMismatch(managed: ManagedAlias, key: KeyMetadata): RotationBlockedError | undefined {
   const mismatch = multiRegionMismatch(managed, key);
   return mismatch ? new RotationBlockedError(mismatch) : undefined;
-}
-
-/** Tags the alias's current key as managed and records it as a generation. */
-async function adopt(deps: RotationDeps, managed: ManagedAlias, item: AliasItem, target: KeyMetadata, runId: string): Promise<void> {
-  const { alias, region } = managed;
-  if (item.currentKeyId) {
-    deps.logger.warn('The alias targets a key the state table does not record as current; following KMS', {
-      alias,
-      region,
-      recordedKeyId: item.currentKeyId,
-      targetKeyId: target.KeyId,
-    });
-  }
-  // The tool's tags must fit beside the user's now, or no successor could carry them later.
-  successorTags(alias, target, await readTags(deps.kms, target));
-  await deps.kms.send(new TagResourceCommand({ KeyId: target.KeyId, Tags: toolTags(alias) }));
-  await deps.table.recordAdoption(region, alias, runId, {
-    alias,
-    region,
-    generation: item.generation + 1,
-    keyId: target.KeyId as string,
-    keyArn: target.Arn as string,
-    state: 'current',
-    source: 'adopted',
-    recordedAt: deps.clock.now().toISOString(),
-  });
-  deps.logger.info('Adopted the key the alias targets', { alias, region, keyId: target.KeyId, generation: item.generation + 1 });
 }
 
 async function testSuccessor(

@@ -3,6 +3,9 @@ import { aliasesInRegion, type RotationConfig } from '../config/load.js';
 import type { RotationDeps } from './deps.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
 import { rotateNative } from './native.js';
+import type { AliasItem, PauseRecord } from '../state/records.js';
+import { listAliasTargets } from './alias-target.js';
+import { describeAwsError } from './errors.js';
 import { rotateAlias } from './rotate-alias.js';
 
 export interface SweepResult {
@@ -23,7 +26,17 @@ export async function sweep(
 ): Promise<SweepResult> {
   const startedAt = deps.clock.now().toISOString();
   const managedAliases = aliasesInRegion(config, deps.region);
-  const globalPause = await deps.table.getGlobalPause(deps.region);
+  let globalPause: PauseRecord | undefined;
+  let prefetch: { targets: Map<string, string>; items: Map<string, AliasItem> } | undefined;
+  try {
+    const [targets, state] = await Promise.all([listAliasTargets(deps.kms), deps.table.getAliases(deps.region, managedAliases.map((managed) => managed.alias))]);
+    prefetch = { targets, items: state.items };
+    globalPause = state.globalPause;
+  } catch (error) {
+    // Each alias is then planned on its own, two calls per alias instead of two per hundred.
+    deps.logger.warn('Could not read the alias targets and items in bulk; planning each alias on its own', { runId, error: describeAwsError(error) });
+    globalPause = await deps.table.getGlobalPause(deps.region);
+  }
   const outcomes: AliasOutcome[] = [];
   let created = 0;
 
@@ -34,7 +47,8 @@ export async function sweep(
       outcome = { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
     } else {
       const request = { runId: aliasRunId, trigger: 'schedule' as const, mayCreate: created < config.maxRotationsPerRun };
-      outcome = managed.strategy === 'native' ? await rotateNative(deps, managed, request) : await rotateAlias(deps, config, managed, request);
+      const prefetched = prefetch && { targetKeyId: prefetch.targets.get(managed.alias), item: prefetch.items.get(managed.alias) };
+      outcome = managed.strategy === 'native' ? await rotateNative(deps, managed, request, prefetched) : await rotateAlias(deps, config, managed, request, prefetched);
     }
     if (outcome.outcome === OUTCOMES.rotated) created += 1;
     outcomes.push(outcome);

@@ -87,6 +87,8 @@ export interface AliasItem {
   currentKeyArn?: string;
   /** When the tool pointed the alias at the current key; absent for an adopted key. */
   promotedAt?: string;
+  /** Creation date of an adopted current key, so a sweep can age it without DescribeKey. */
+  currentKeyCreatedAt?: string;
   /** Number of the newest generation; 0 before adoption. */
   generation: number;
   leaseOwner?: string;
@@ -103,6 +105,13 @@ export interface AliasItem {
 export const GENERATION_STATES = {
   current: 'current',
   superseded: 'superseded',
+  /** An approved retirement request disabled the key. */
+  disabled: 'disabled',
+  /** An approved retirement request scheduled the key's deletion. */
+  pendingDeletion: 'pending-deletion',
+  /** A multi-Region primary whose deletion waits for its replicas to be deleted. */
+  pendingReplicaDeletion: 'pending-replica-deletion',
+  deleted: 'deleted',
 } as const;
 export type GenerationState = (typeof GENERATION_STATES)[keyof typeof GENERATION_STATES];
 
@@ -126,6 +135,19 @@ export interface GenerationItem {
   rolledBackAt?: string;
   /** ARNs of a multi-Region key's replicas that kms-rotator manages, by Region. */
   replicaKeyArns?: Record<string, string>;
+  /** When an approved retirement request disabled the key. */
+  disabledAt?: string;
+  /** When an approved retirement request called ScheduleKeyDeletion. */
+  deletionScheduledAt?: string;
+  /** DeletionDate that KMS returned; absent while a primary waits in PendingReplicaDeletion. */
+  deletionDate?: string;
+  /** Id of the retirement request that last changed this generation's state. */
+  retirementRequestId?: string;
+  /**
+   * When kms-rotator found that a person re-enabled the key or cancelled its deletion. The retire
+   * function files no more requests for this generation; a person may still file one.
+   */
+  retirementWithdrawnAt?: string;
 }
 
 /** One on-demand rotation of key material in a key that keeps its id (native strategy). */

@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -6,6 +7,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type BatchGetItemCommandOutput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { fromAttributeMap, toAttribute, toAttributeMap } from './attributes.js';
@@ -84,15 +86,43 @@ export class StateTable {
   }
 
   /** Records the alias's current key as its first managed generation, or a later one found in KMS. */
-  async recordAdoption(region: string, alias: string, owner: string, generation: GenerationItem): Promise<void> {
+  async recordAdoption(region: string, alias: string, owner: string, generation: GenerationItem, keyCreatedAt: string): Promise<void> {
     await this.putGeneration(generation);
     await this.#updateHeld(
       region,
       alias,
       owner,
-      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, generation = :generation REMOVE promotedAt',
-      { ':keyId': generation.keyId, ':keyArn': generation.keyArn, ':generation': generation.generation },
+      'SET currentKeyId = :keyId, currentKeyArn = :keyArn, currentKeyCreatedAt = :createdAt, generation = :generation REMOVE promotedAt',
+      { ':keyId': generation.keyId, ':keyArn': generation.keyArn, ':createdAt': keyCreatedAt, ':generation': generation.generation },
     );
+  }
+
+  /**
+   * Reads the items of many aliases of one Region at once, and the Region's pause switch, 100 per
+   * BatchGetItem call as DynamoDB allows, retrying the keys it leaves unprocessed. Aliases without
+   * an item are absent from the map.
+   */
+  async getAliases(region: string, aliases: string[]): Promise<{ items: Map<string, AliasItem>; globalPause?: PauseRecord }> {
+    const found = new Map<string, AliasItem>();
+    let globalPause: PauseRecord | undefined;
+    // The Region's pause item rides along in the first batch, which saves a call per sweep.
+    const keysToRead = [globalPauseKey(region), ...aliases.map((alias) => aliasKey(region, alias))];
+    for (let start = 0; start < keysToRead.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = keysToRead.slice(start, start + 100);
+      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const output: BatchGetItemCommandOutput = await this.#dynamodb.send(
+          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.#tableName] ?? []) {
+          const { pk, sk: _sk, ...item } = fromAttributeMap(raw);
+          if (pk === globalPauseKey(region).pk.S) globalPause = item.paused as PauseRecord;
+          else found.set((item as unknown as AliasItem).alias, item as unknown as AliasItem);
+        }
+        keys = output.UnprocessedKeys?.[this.#tableName]?.Keys;
+      }
+    }
+    return { items: found, globalPause };
   }
 
   /** Records the intent to create a successor; fails if another rotation is already in flight. */

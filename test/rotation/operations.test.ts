@@ -1,4 +1,4 @@
-import { CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, ListResourceTagsCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, ListResourceTagsCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type RotationConfig } from '../../src/config/load.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
@@ -71,6 +71,21 @@ describe('rotate function operations', () => {
     });
     expect(test.cloud.emulator.calls().filter((call) => !['DescribeKey'].includes(call.operation)).length).toBe(callsBefore);
     expect(await test.cloud.rotationDeps().table.getAlias('us-east-1', 'alias/orders')).toBeUndefined();
+  });
+
+  it('plans aliases that are not due in bulk', async () => {
+    const aliases = Array.from({ length: 150 }, (_unused, index) => `alias/bulk-${String(index).padStart(3, '0')}`);
+    const key = await test.operator.kms.send(new CreateKeyCommand({}));
+    for (const alias of aliases) await test.operator.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
+    await sweepOutcomes(config(aliases));
+    test.clock.set(START + 10 * DAY_MS);
+    const before = test.cloud.emulator.calls().length;
+
+    const outcomes = await sweepOutcomes(config(aliases));
+
+    expect(new Set(outcomes.map((outcome) => outcome.outcome))).toEqual(new Set(['not-due']));
+    const operations = test.cloud.emulator.calls().slice(before).map((call) => call.operation);
+    expect(operations).toEqual(['ListAliases', 'ListAliases']);
   });
 
   it('caps the keys one sweep creates', async () => {

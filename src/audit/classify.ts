@@ -1,0 +1,53 @@
+import type { AuditRecord } from './record.js';
+
+/**
+ * Operations that use a key's material: a failure of one of these because of the key's state is
+ * a blocked use. Management calls on a key pending deletion (ScheduleKeyDeletion again,
+ * EnableKey) fail with the same message but use nothing, so they are not uses.
+ */
+export const KEY_USE_OPERATIONS = new Set([
+  'Encrypt',
+  'Decrypt',
+  'ReEncrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'Sign',
+  'Verify',
+  'GenerateMac',
+  'VerifyMac',
+  'GetPublicKey',
+  'DeriveSharedSecret',
+  'Decapsulate',
+]);
+
+/** Why a call failed, read from its meaning rather than one field. */
+export type FailureMeaning = 'pending-deletion' | 'disabled' | 'access-denied' | 'other';
+
+/**
+ * Classifies a failed call. KMS reports a key pending deletion as KMSInvalidStateException with
+ * the message "<key ARN> is pending deletion." (or "pending replica deletion"), and services that
+ * call KMS for a caller pass it on under their own prefix (KMS.KMSInvalidStateException). The same
+ * code also reports unrelated failures, such as an external key store proxy rejecting ciphertext,
+ * so the message decides. A disabled key is DisabledException, "<key ARN> is disabled.".
+ */
+export function failureMeaning(record: AuditRecord): FailureMeaning | undefined {
+  if (record.result !== 'failure' || !record.error) return undefined;
+  const code = record.error.code;
+  const message = record.error.message ?? '';
+
+  if (/\bis pending (?:replica )?deletion\b/i.test(message) && !/\bis not pending deletion\b/i.test(message)) return 'pending-deletion';
+  if (/(?:^|\.)DisabledException$/.test(code) || /\bis disabled\.?$/i.test(message)) return 'disabled';
+  if (/(?:^|\.)AccessDenied(?:Exception)?$/.test(code) || /^(?:Client\.)?UnauthorizedOperation$/.test(code) || /\bis not authorized to perform\b/.test(message)) {
+    return 'access-denied';
+  }
+  return 'other';
+}
+
+/** True when a failed call tried to use a key that was not usable (disabled or pending deletion). */
+export function blockedUseReason(record: AuditRecord): 'pending-deletion' | 'disabled' | undefined {
+  if (!KEY_USE_OPERATIONS.has(record.operation) || record.eventSource !== 'kms.amazonaws.com') return undefined;
+  const meaning = failureMeaning(record);
+  return meaning === 'pending-deletion' || meaning === 'disabled' ? meaning : undefined;
+}

@@ -1,0 +1,133 @@
+import {
+  DescribeKeyCommand,
+  GetKeyLastUsageCommand,
+  ListAliasesCommand,
+  ListGrantsCommand,
+  type GrantListEntry,
+  type ListAliasesCommandOutput,
+  type ListGrantsCommandOutput,
+  type KeyMetadata,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
+import { matchesPattern, principalOf } from '../identity/identity.js';
+import { describeAwsError } from '../rotation/errors.js';
+import type { RetirementDeps, TrailEvent } from './deps.js';
+import type { UseEvidence } from './request.js';
+
+/** Operations whose success means a caller still uses the key. GetPublicKey counts, because the public key is then used outside KMS. */
+export const USE_OPERATIONS = new Set([
+  'Encrypt',
+  'Decrypt',
+  'ReEncrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'Sign',
+  'Verify',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+  'GetPublicKey',
+  'Encapsulate',
+  'Decapsulate',
+]);
+
+/** Error codes of a call that failed because the key was disabled or pending deletion. */
+export const BLOCKED_ERROR_CODES = new Set(['DisabledException', 'KMSInvalidStateException']);
+
+/** What GetKeyLastUsage returned, or why it could not be read. */
+export interface LastUsage {
+  operation?: string;
+  time?: string;
+  cloudTrailEventId?: string;
+  /** KMS records use only from this date; no record before it proves nothing. */
+  trackingStartDate?: string;
+  keyCreationDate?: string;
+  error?: string;
+}
+
+/** The facts about one key in one Region that the checks and the `Retirement Requested` event use. */
+export interface KeyFacts {
+  region: string;
+  keyArn: string;
+  metadata: KeyMetadata;
+  aliases: string[];
+  grants: GrantListEntry[];
+  lastUsage: LastUsage;
+}
+
+export function isToolPrincipal(deps: Pick<RetirementDeps, 'toolRolePatterns'>, arn: string | undefined): boolean {
+  if (!arn) return false;
+  const principal = principalOf(arn, []);
+  return deps.toolRolePatterns.some((pattern) => matchesPattern(principal, pattern));
+}
+
+/** Reads DescribeKey, ListAliases, ListGrants and GetKeyLastUsage of one key in its Region. */
+export async function readKeyFacts(deps: RetirementDeps, kms: KMSClient, region: string, keyArn: string): Promise<KeyFacts> {
+  const metadata = (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata as KeyMetadata;
+
+  const aliases: string[] = [];
+  let marker: string | undefined;
+  do {
+    const aliasPage: ListAliasesCommandOutput = await kms.send(new ListAliasesCommand({ KeyId: keyArn, Marker: marker }));
+    aliases.push(...(aliasPage.Aliases ?? []).map((alias) => alias.AliasName ?? ''));
+    marker = aliasPage.Truncated ? aliasPage.NextMarker : undefined;
+  } while (marker);
+
+  const grants: GrantListEntry[] = [];
+  marker = undefined;
+  do {
+    const grantPage: ListGrantsCommandOutput = await kms.send(new ListGrantsCommand({ KeyId: keyArn, Marker: marker }));
+    grants.push(...(grantPage.Grants ?? []));
+    marker = grantPage.Truncated ? grantPage.NextMarker : undefined;
+  } while (marker);
+
+  let lastUsage: LastUsage;
+  try {
+    const usage = await kms.send(new GetKeyLastUsageCommand({ KeyId: keyArn }));
+    lastUsage = {
+      operation: usage.KeyLastUsage?.Operation,
+      time: usage.KeyLastUsage?.Timestamp?.toISOString(),
+      cloudTrailEventId: usage.KeyLastUsage?.CloudTrailEventId,
+      trackingStartDate: usage.TrackingStartDate?.toISOString(),
+      keyCreationDate: usage.KeyCreationDate?.toISOString(),
+    };
+  } catch (error) {
+    lastUsage = { error: describeAwsError(error) };
+  }
+  return { region, keyArn, metadata, aliases, grants, lastUsage };
+}
+
+/** Grants whose grantee is not one of the tool's roles. */
+export function foreignGrants(deps: Pick<RetirementDeps, 'toolRolePatterns'>, facts: KeyFacts): GrantListEntry[] {
+  return facts.grants.filter((grant) => !isToolPrincipal(deps, grant.GranteePrincipal));
+}
+
+/** Successful uses by anyone but the tool's roles, newest first. */
+export function usesIn(deps: Pick<RetirementDeps, 'toolRolePatterns'>, events: TrailEvent[]): UseEvidence[] {
+  return events
+    .filter((event) => USE_OPERATIONS.has(event.eventName) && !event.errorCode && !isToolPrincipal(deps, event.principal))
+    .sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime())
+    .map((event) => ({ principal: event.principal, operation: event.eventName, time: event.eventTime.toISOString(), eventId: event.eventId, source: 'CloudTrail' as const }));
+}
+
+/** Calls that failed because the key was disabled or pending deletion, newest first. */
+export function blockedIn(events: TrailEvent[]): UseEvidence[] {
+  return events
+    .filter((event) => event.errorCode !== undefined && BLOCKED_ERROR_CODES.has(event.errorCode))
+    .sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime())
+    .map((event) => ({
+      principal: event.principal,
+      operation: event.eventName,
+      time: event.eventTime.toISOString(),
+      eventId: event.eventId,
+      errorCode: event.errorCode,
+      source: 'CloudTrail' as const,
+    }));
+}
+
+/** True for an asymmetric key whose public key encrypts outside KMS, which KMS can never see. */
+export function isAsymmetricEncryptionKey(metadata: KeyMetadata): boolean {
+  return metadata.KeySpec !== 'SYMMETRIC_DEFAULT' && metadata.KeyUsage === 'ENCRYPT_DECRYPT';
+}
