@@ -3,14 +3,19 @@ import type { AddressInfo } from 'node:net';
 
 import { systemClock, type Clock } from '../../src/clock.js';
 import { defaultIdentities, type LocalIdentity } from '../identities.js';
+import { CloudTrailLog, type CloudTrailRecord, type EventListener } from './cloudtrail/log.js';
 import { createDispatchTable } from './dispatch.js';
 import type { PublishedEvent } from './events/put-events.js';
 import { serveRequest, type EmulatorCall } from './protocol.js';
+import { bindHooks } from './hooks.js';
 import { createEmptyState } from './state.js';
 import { loadState, serializeState, writeStateFile } from './state-file.js';
 
 export type { EmulatorCall } from './protocol.js';
 export type { PublishedEvent } from './events/put-events.js';
+export type { CloudTrailRecord, EventListener } from './cloudtrail/log.js';
+export type { CloudTrailUserIdentity } from './cloudtrail/identity.js';
+export type { CloudTrailResource } from './cloudtrail/elements.js';
 
 export interface EmulatorOptions {
   /** Address to listen on; 127.0.0.1 unless set. */
@@ -28,6 +33,17 @@ export interface EmulatorOptions {
   signatureClock?: Clock;
   /** Principals whose access keys are accepted; `defaultIdentities` unless set. */
   identities?: LocalIdentity[];
+  /**
+   * Whether every account has a CloudTrail trail, `local-trail`, logging in every Region. True
+   * unless set; false starts with no trail, so no CloudTrail event reaches EventBridge until a
+   * test calls CreateTrail and StartLogging.
+   */
+  trailLogging?: boolean;
+  /**
+   * Start of GetKeyLastUsage tracking. Keys created earlier report it as TrackingStartDate and
+   * record no use before it. Unset, tracking starts when each key is created.
+   */
+  usageTrackingStartDate?: Date;
 }
 
 export interface Emulator {
@@ -35,7 +51,16 @@ export interface Emulator {
   endpoint: string;
   port: number;
   calls(): EmulatorCall[];
+  /** Events PutEvents accepted, on all buses. Events from AWS services go to `subscribe` listeners only. */
   events(): PublishedEvent[];
+  /** The CloudTrail record of every authenticated request and of KMS's own rotations and deletions, oldest first. In memory only. */
+  cloudTrail(): CloudTrailRecord[];
+  /**
+   * Calls `listener` with every event put on any bus: PutEvents entries, CloudTrail events of
+   * logged calls, and KMS events. Returns a function that removes the listener. A listener that
+   * throws or rejects is logged and does not fail the request.
+   */
+  subscribe(listener: EventListener): () => void;
   close(): Promise<void>;
 }
 
@@ -62,7 +87,7 @@ function rawHeaderPairs(request: IncomingMessage): Array<[string, string]> {
   return pairs;
 }
 
-/** Starts a local KMS and EventBridge endpoint speaking AWS JSON 1.1, and STS GetCallerIdentity in the AWS Query protocol. */
+/** Starts a local KMS, EventBridge and CloudTrail endpoint speaking AWS JSON 1.1, and STS GetCallerIdentity in the AWS Query protocol. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
   const stateFile = options.stateFile;
@@ -70,13 +95,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let savedState = serializeState(state);
   const calls: EmulatorCall[] = [];
   const published: PublishedEvent[] = [];
+  const clock = options.clock ?? systemClock;
+  const cloudTrail = new CloudTrailLog(clock, options.trailLogging ?? true);
+  const publish = (event: PublishedEvent): void => {
+    published.push(event);
+    cloudTrail.notify(event);
+  };
+  bindHooks(state, {
+    onKmsServiceEvent: (event) => cloudTrail.recordKmsServiceEvent(event),
+    usageTrackingStart: options.usageTrackingStartDate?.getTime(),
+  });
   const dependencies = {
     identities: options.identities ?? defaultIdentities,
-    clock: options.clock ?? systemClock,
+    clock,
     wallClock: options.signatureClock ?? systemClock,
     state,
-    table: createDispatchTable(published),
+    table: createDispatchTable(publish, cloudTrail),
     calls,
+    cloudTrail,
   };
 
   // Saving compares the serialized state with the last save, so requests that change nothing
@@ -99,6 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             url: request.url ?? '/',
             headers: rawHeaderPairs(request),
             body,
+            sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
           },
           dependencies,
         );
@@ -127,6 +164,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     calls: () => [...calls],
     events: () => [...published],
+    cloudTrail: () => cloudTrail.records(),
+    subscribe: (listener) => cloudTrail.subscribe(listener),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

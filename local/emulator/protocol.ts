@@ -2,16 +2,19 @@ import { randomUUID } from 'node:crypto';
 
 import type { Clock } from '../../src/clock.js';
 import type { LocalIdentity } from '../identities.js';
-import { authenticate, credentialScopeService, type SignedRequest } from './auth.js';
+import { authenticate, credentialScopeService, type Caller, type SignedRequest } from './auth.js';
+import type { CloudTrailLog } from './cloudtrail/log.js';
 import { parseTarget, type DispatchTable, type ServiceName } from './dispatch.js';
 import { AwsError } from './errors.js';
+import { notedKeys } from './hooks.js';
+import { recordKeyUsage } from './kms/last-usage.js';
 import { bindState, type EmulatorState } from './state.js';
 import { isQueryRequest, serveStsRequest } from './sts/query-protocol.js';
 import type { RequestContext } from './types.js';
 
 /** One request served, success or failure, as `Emulator.calls()` returns it. */
 export interface EmulatorCall {
-  service: 'kms' | 'events' | 'sts';
+  service: 'kms' | 'events' | 'sts' | 'cloudtrail';
   operation: string;
   accountId: string;
   region: string;
@@ -36,17 +39,26 @@ export interface ProtocolDependencies {
   state: EmulatorState;
   table: DispatchTable;
   calls: EmulatorCall[];
+  /** Receives a CloudTrail record of every authenticated request. */
+  cloudTrail: CloudTrailLog;
 }
 
 export interface IncomingRequest extends SignedRequest {
   /** The X-Amz-Target header, which names the operation of a JSON 1.1 request. */
   target: string | undefined;
+  /** Address of the client, for CloudTrail's sourceIPAddress. */
+  sourceIp: string;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /** Exception AWS names for an unexpected server failure, per service. */
-const INTERNAL_ERROR: Record<ServiceName, string> = { kms: 'KMSInternalException', events: 'InternalException' };
+const INTERNAL_ERROR: Record<ServiceName, string> = { kms: 'KMSInternalException', events: 'InternalException', cloudtrail: 'InternalFailure' };
+
+/** Returns the User-Agent header, as CloudTrail's userAgent records it. */
+export function userAgentOf(request: IncomingRequest): string {
+  return request.headers.find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? '';
+}
 
 /**
  * Serializes a response body as AWS JSON 1.1 does: timestamps as epoch seconds and blobs as
@@ -92,6 +104,9 @@ function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDepend
   const requestId = randomUUID();
   const target = parseTarget(request.target);
   const service: ServiceName = target?.service ?? (request.target?.startsWith('AWSEvents') ? 'events' : 'kms');
+  let caller: Caller | undefined;
+  let context: RequestContext | undefined;
+  let output: unknown;
   const call: EmulatorCall = {
     service,
     operation: target?.operation ?? request.target ?? '',
@@ -107,7 +122,7 @@ function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDepend
     if (!target) {
       throw new AwsError('UnknownOperationException', `The operation ${request.target ?? '(no X-Amz-Target header)'} is not supported.`);
     }
-    const caller = authenticate(request, dependencies.identities, target.service, dependencies.wallClock);
+    caller = authenticate(request, dependencies.identities, target.service, dependencies.wallClock);
     call.accountId = caller.identity.accountId;
     call.region = caller.region;
     call.principalArn = caller.identity.arn;
@@ -119,7 +134,7 @@ function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDepend
     const input = parseBody(request.body.toString('utf8'));
     call.request = input;
 
-    const context: RequestContext = {
+    context = {
       accountId: caller.identity.accountId,
       region: caller.region,
       principalArn: caller.identity.arn,
@@ -128,8 +143,8 @@ function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDepend
       clock: dependencies.clock,
     };
     bindState(context, dependencies.state);
-    const output = operation(input, context);
-    return { status: 200, headers, body: toJson(output ?? {}) };
+    output = operation(input, context) ?? {};
+    return { status: 200, headers, body: toJson(output) };
   } catch (error) {
     const awsError =
       error instanceof AwsError
@@ -147,5 +162,36 @@ function serveJsonRequest(request: IncomingRequest, dependencies: ProtocolDepend
     };
   } finally {
     dependencies.calls.push(call);
+    if (caller) logToCloudTrail(call, { caller, request, requestId, output, context }, dependencies);
+  }
+}
+
+/**
+ * Records an authenticated request in CloudTrail and, for a successful cryptographic operation,
+ * as the last use of the keys it used. Requests that fail authentication name no account, so
+ * there is no account whose trail would receive them, and they are not recorded.
+ */
+export function logToCloudTrail(
+  call: EmulatorCall,
+  served: { caller: Caller; request: IncomingRequest; requestId: string; output: unknown; context: RequestContext | undefined },
+  dependencies: ProtocolDependencies,
+): void {
+  const keys = served.context ? notedKeys(served.context) : [];
+  const record = dependencies.cloudTrail.recordApiCall({
+    service: call.service,
+    operation: call.operation,
+    input: call.request,
+    output: call.errorCode === undefined ? served.output : undefined,
+    keys,
+    identity: served.caller.identity,
+    region: call.region,
+    time: call.time,
+    requestId: served.requestId,
+    ...(call.errorCode !== undefined ? { errorCode: call.errorCode, errorMessage: call.errorMessage ?? '' } : {}),
+    userAgent: userAgentOf(served.request),
+    sourceIp: served.request.sourceIp,
+  });
+  if (call.service === 'kms' && call.errorCode === undefined) {
+    recordKeyUsage(keys, call.operation, call.time.getTime(), record.eventID, served.requestId);
   }
 }

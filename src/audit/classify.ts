@@ -22,7 +22,7 @@ export const KEY_USE_OPERATIONS = new Set([
   'Decapsulate',
 ]);
 
-/** Why a call failed, read from its meaning rather than one field. */
+/** Meaning of a failed call, read from its code and message together. */
 export type FailureMeaning = 'pending-deletion' | 'disabled' | 'access-denied' | 'other';
 
 /**

@@ -14,7 +14,7 @@ export interface CheckFailure {
 /** The key state each action expects before it runs. */
 export const EXPECTED_STATE: Record<RetirementAction, string> = { disable: 'Enabled', delete: 'Disabled' };
 
-/** What each check proves, for people reading `Retirement Requested`. */
+/** Returns what each check proves, for people reading `Retirement Requested`. */
 export function describeChecks(action: RetirementAction): Array<{ check: CheckName; description: string }> {
   const common: Array<{ check: CheckName; description: string }> = [
     { check: 'configured-alias', description: 'the alias is still in rotation.config.yml and the key is one of its superseded generations' },

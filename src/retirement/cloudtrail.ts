@@ -16,8 +16,8 @@ interface LookupEventsPage {
 
 /**
  * CloudTrail LookupEvents over the AWS JSON 1.1 protocol, signed with SigV4 by the credentials of
- * an existing KMS client. It stands in for `@aws-sdk/client-cloudtrail`, which is not a dependency
- * of the project; `endpoint` is `https://cloudtrail.<region>.amazonaws.com/` unless set.
+ * an existing KMS client. It replaces `@aws-sdk/client-cloudtrail`, which is not a dependency
+ * of the project. `endpoint` is `https://cloudtrail.<region>.amazonaws.com/` unless set.
  * NOTE: LookupEvents allows 2 requests per second per account and Region; this client does not
  * pace its pages, so a key with thousands of events may be throttled.
  */

@@ -3,7 +3,7 @@ import { describeAwsError } from '../rotation/errors.js';
 import type { RetirementDeps } from './deps.js';
 import type { RetirementRequest } from './request.js';
 
-/** The fields every retirement event carries, so a consumer can find the request and the key. */
+/** Returns the fields every retirement event carries, so a consumer can find the request and the key. */
 export function requestDetail(request: RetirementRequest): Record<string, unknown> {
   return {
     version: 1,
@@ -25,7 +25,7 @@ export function requestDetail(request: RetirementRequest): Record<string, unknow
 }
 
 /**
- * Publishes one retirement event. The table already holds the change, so a failed PutEvents is
+ * Publishes one retirement event. The table already contains the change, so a failed PutEvents is
  * logged and not raised: raising would make a caller retry a change that is done.
  */
 export async function announce(

@@ -23,9 +23,9 @@ const DONE_STATES: Record<RetirementRequest['action'], readonly string[]> = {
 };
 
 /**
- * Finishes an `executing` request: runs the checks on every key that KMS does not already show
- * retired, then disables or schedules the deletion of the replicas first and the primary last,
- * records the outcome and publishes `Retirement Approved` with `Key Disabled` or
+ * Finishes an `executing` request. It runs the checks on every key that KMS does not already show
+ * retired, then disables or schedules the deletion of the replicas first and the primary last.
+ * It records the outcome and publishes `Retirement Approved` with `Key Disabled` or
  * `Key Deletion Scheduled`. A run that crashed part way is finished from what KMS shows: keys
  * already retired are neither checked nor called again. A failed check ends the request as
  * `refused`; a deletion request whose key a person re-enabled ends as `withdrawn`. With
@@ -76,7 +76,7 @@ export async function executeRequest(deps: RetirementDeps, config: RotationConfi
 }
 
 /**
- * The keys of a request in the order they retire: the replicas that KMS lists in the alias's
+ * Returns the keys of a request in the order they retire: the replicas that KMS lists in the alias's
  * replica Regions, then the primary. Replicas in Regions the config does not list are left
  * alone; a primary scheduled for deletion then waits in PendingReplicaDeletion for them.
  */
@@ -139,7 +139,7 @@ export async function refuse(deps: RetirementDeps, request: RetirementRequest, f
     decision: { check: failure.check, message: failure.message, ...(failure.evidence ? { evidence: failure.evidence } : {}), at },
   });
   if (!refused) return deps.store.get(request.region, request.id);
-  deps.logger.warn('Retirement refused by a check', { requestId: request.id, keyArn: request.keyArn, check: failure.check, message: failure.message });
+  deps.logger.warn('Retirement request refused: a check failed', { requestId: request.id, keyArn: request.keyArn, check: failure.check, message: failure.message });
   await announce(deps, 'Retirement Refused', refused, { check: failure.check, message: failure.message, evidence: failure.evidence });
   return refused;
 }

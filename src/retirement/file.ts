@@ -127,7 +127,7 @@ function pendingWindow(input: FileInput, managed: ManagedAlias): number | undefi
   return days;
 }
 
-/** What an approver needs to decide: the alias's generations, the key's grants and last use, and the checks. */
+/** Collects what an approver needs to decide: the alias's generations, the key's grants and last use, and the checks. */
 async function decisionContext(deps: RetirementDeps, managed: ManagedAlias, request: RetirementRequest, generations: GenerationItem[]): Promise<Record<string, unknown>> {
   const context: Record<string, unknown> = {
     createdAt: request.createdAt,

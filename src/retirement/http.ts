@@ -13,7 +13,7 @@ export interface HttpApiEvent {
   rawQueryString?: string;
   body?: string | null;
   isBase64Encoded?: boolean;
-  requestContext?: { http?: { method?: string } } & Record<string, unknown>;
+  requestContext?: { http?: { method?: string } & Record<string, unknown> } & Record<string, unknown>;
 }
 
 export interface HttpApiResult {
@@ -31,10 +31,10 @@ const fileBody = z.strictObject({
   reason: REASON,
   pendingWindowInDays: z.number().optional(),
   requestId: REQUEST_ID,
-  identityProof: z.unknown(),
+  identityProof: z.unknown().optional(),
 });
-const approveBody = z.strictObject({ requestId: REQUEST_ID, identityProof: z.unknown() });
-const rejectBody = z.strictObject({ reason: REASON, requestId: REQUEST_ID, identityProof: z.unknown() });
+const approveBody = z.strictObject({ requestId: REQUEST_ID, identityProof: z.unknown().optional() });
+const rejectBody = z.strictObject({ reason: REASON, requestId: REQUEST_ID, identityProof: z.unknown().optional() });
 
 /**
  * Serves the approval API. Identity comes only from the body's identity proof, checked with STS:

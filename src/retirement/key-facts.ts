@@ -36,7 +36,7 @@ export const USE_OPERATIONS = new Set([
 /** Error codes of a call that failed because the key was disabled or pending deletion. */
 export const BLOCKED_ERROR_CODES = new Set(['DisabledException', 'KMSInvalidStateException']);
 
-/** What GetKeyLastUsage returned, or why it could not be read. */
+/** GetKeyLastUsage output, or the error that prevented reading it. */
 export interface LastUsage {
   operation?: string;
   time?: string;

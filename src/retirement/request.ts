@@ -49,7 +49,7 @@ export const CHECK_NAMES = [
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
-/** How a request ended, and who or what ended it. */
+/** The end of a request: who or what ended it, and why. */
 export interface Decision {
   /** ARN of the person who rejected the request; absent when a check or the clock ended it. */
   by?: string;
@@ -61,7 +61,7 @@ export interface Decision {
   at: string;
 }
 
-/** What KMS showed when a request was done. */
+/** Key states that KMS returned when a request was done. */
 export interface RetirementResult {
   /** KeyState of each key acted on, by Region, primary included. */
   keyStates: Record<string, string>;

@@ -14,7 +14,7 @@ import { RetirementStore } from './store.js';
 
 /**
  * Builds the retirement dependencies of a deployed function from its environment and validates
- * the config. `invokeSelf` is left to the approval handler, which knows its own ARN per invoke.
+ * the config. `invokeSelf` is left to the approval handler, which reads its own ARN from each invoke's context.
  */
 export function retirementColdStart(logger: Logger): { deps: RetirementDeps; config: RotationConfig } {
   const environment = loadEnvironment();

@@ -11,7 +11,7 @@ import { fileRetirement } from './file.js';
 import { isAsymmetricEncryptionKey } from './key-facts.js';
 import { TOOL_REQUESTER, type RetirementAction, type RetirementRequest } from './request.js';
 
-/** What one run of the retire function did. */
+/** Summary of one run of the retire function. */
 export interface RetireSweepResult {
   filed: Array<{ requestId: string; keyArn: string; alias: string; action: RetirementAction }>;
   reminded: string[];
@@ -24,12 +24,12 @@ export interface RetireSweepResult {
 }
 
 /**
- * The retire function's daily run. Files a disable request for each superseded generation past
+ * Runs the retire function once. It files a disable request for each superseded generation past
  * retire.graceBeforeDisable, and a deletion request for each generation disabled longer than
- * retire.disabledBeforeDeletion on an alias with retire.allowDeletion; never a second request
- * for a key that has one open. Sends reminders, expires requests, withdraws those whose key a
- * person re-enabled or whose deletion was cancelled, and records `executing` requests that KMS
- * shows finished. It never disables a key or schedules a deletion itself.
+ * retire.disabledBeforeDeletion on an alias with retire.allowDeletion. It never files a second
+ * request for a key that has one open. It sends reminders, expires requests, withdraws those whose
+ * key a person re-enabled or whose deletion was cancelled, and records `executing` requests that
+ * KMS shows finished. It never disables a key or schedules a deletion itself.
  */
 export async function retireSweep(deps: RetirementDeps, config: RotationConfig): Promise<RetireSweepResult> {
   const result: RetireSweepResult = { filed: [], reminded: [], expired: [], withdrawn: [], finished: [], skipped: [] };
@@ -70,7 +70,7 @@ async function reviewRequests(deps: RetirementDeps, config: RotationConfig, resu
   }
 }
 
-/** An open deletion request whose key a person enabled again is withdrawn. */
+/** Withdraws an open deletion request whose key a person enabled again. */
 async function withdrawIfReenabled(deps: RetirementDeps, request: RetirementRequest): Promise<boolean> {
   if (request.action !== 'delete') return false;
   const state = await keyState(deps, request.keyArn);
@@ -79,7 +79,7 @@ async function withdrawIfReenabled(deps: RetirementDeps, request: RetirementRequ
 }
 
 /**
- * A done request is withdrawn when KMS no longer shows its outcome and the generation still
+ * Withdraws a done request when KMS no longer shows its outcome and the generation still
  * records it: a disabled key a person enabled, or a deletion a person or the audit safety net
  * cancelled (the key is Disabled again).
  */

@@ -63,6 +63,7 @@ export async function createSuccessor(
     throw new RotationStepError('create', 'CreateKey returned no key metadata; the outcome is unknown');
   }
 
+  request.onKeyCreated?.();
   const recorded: RotationRecord = { ...intent, step: ROTATION_STEPS.created, successorKeyId: created.KeyId, successorKeyArn: created.Arn };
   await deps.table.updateRotation(region, alias, request.runId, recorded);
   deps.logger.info('Created the successor key', { alias, region, rotationId: intent.id, oldKeyId: intent.oldKeyId, successorKeyId: created.KeyId });

@@ -1,6 +1,7 @@
 import type { ManagedAlias } from '../config/load.js';
 import { publishEvent } from '../events/publish.js';
 import type { RotationDeps } from './deps.js';
+import { announceMadeChange } from './report.js';
 
 export interface PauseRequest {
   /** Absent: every alias of the Region. */
@@ -14,6 +15,8 @@ export interface PauseResult {
   alias: string;
   region: string;
   outcome: 'paused' | 'resumed';
+  /** Set when the switch changed but its event could not be published. */
+  message?: string;
 }
 
 /**
@@ -31,14 +34,19 @@ export async function setPause(deps: RotationDeps, request: PauseRequest): Promi
     await deps.table.setGlobalPause(deps.region, record);
   }
 
-  await publishEvent(deps.eventbridge, deps.busName, request.paused ? 'Alias Paused' : 'Alias Resumed', {
-    version: 1,
-    alias,
-    region: deps.region,
-    reason: request.reason,
-    requestedBy: request.requestedBy,
-    at,
-  });
+  const detailType = request.paused ? 'Alias Paused' : 'Alias Resumed';
+  const announceFailure = await announceMadeChange(deps, { alias, region: deps.region }, detailType, () =>
+    publishEvent(deps.eventbridge, deps.busName, detailType, {
+      version: 1,
+      alias,
+      region: deps.region,
+      reason: request.reason,
+      requestedBy: request.requestedBy,
+      at,
+    }),
+  );
   deps.logger.info(request.paused ? 'Alias paused' : 'Alias resumed', { alias, region: deps.region, requestedBy: request.requestedBy });
-  return { alias, region: deps.region, outcome: request.paused ? 'paused' : 'resumed' };
+  const result: PauseResult = { alias, region: deps.region, outcome: request.paused ? 'paused' : 'resumed' };
+  if (announceFailure) result.message = announceFailure;
+  return result;
 }

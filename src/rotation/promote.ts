@@ -7,7 +7,7 @@ import type { RotationDeps } from './deps.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
 import { moveAliasesInEveryRegion } from './multi-region-promote.js';
 import { overlapMs } from './plan.js';
-import { days, report } from './report.js';
+import { announceMadeChange, days, report } from './report.js';
 import type { RotationRequest } from './rotation-request.js';
 
 /**
@@ -120,28 +120,27 @@ export async function promoteSuccessor(
   };
   await deps.table.recordPromotion(region, alias, request.runId, rotation, successor, previous);
 
-  await publishEvent(
-    deps.eventbridge,
-    deps.busName,
-    'Key Rotated',
-    {
-      version: 1,
-      alias,
-      region,
-      rotationId: rotation.id,
-      trigger: rotation.trigger,
-      reason: rotation.reason,
-      requestedBy: rotation.requestedBy,
-      previousKeyId: rotation.oldKeyId,
-      previousKeyArn: rotation.oldKeyArn,
-      newKeyId: successor.keyId,
-      newKeyArn: successor.keyArn,
-      generation: successor.generation,
-      previousKeyGrants: rotation.oldKeyGrants ?? [],
-      replicas,
-      rotatedAt: promotedAt,
-    },
-    [rotation.oldKeyArn, successor.keyArn, ...Object.values(replicas ?? {})],
+  const detail = {
+    version: 1,
+    alias,
+    region,
+    strategy: 'alias',
+    rotationId: rotation.id,
+    trigger: rotation.trigger,
+    reason: rotation.reason,
+    requestedBy: rotation.requestedBy,
+    previousKeyId: rotation.oldKeyId,
+    previousKeyArn: rotation.oldKeyArn,
+    newKeyId: successor.keyId,
+    newKeyArn: successor.keyArn,
+    generation: successor.generation,
+    previousKeyGrants: rotation.oldKeyGrants ?? [],
+    replicas,
+    rotatedAt: promotedAt,
+  };
+  const resources = [rotation.oldKeyArn, successor.keyArn, ...Object.values(replicas ?? {})];
+  const announceFailure = await announceMadeChange(deps, { alias, region }, 'Key Rotated', () =>
+    publishEvent(deps.eventbridge, deps.busName, 'Key Rotated', detail, resources),
   );
 
   return report(deps, {
@@ -151,6 +150,7 @@ export async function promoteSuccessor(
     previousKeyId: rotation.oldKeyId,
     currentKeyId: successor.keyId,
     keyAgeDays: days(ageMs),
+    message: announceFailure,
   });
 }
 

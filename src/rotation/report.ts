@@ -49,3 +49,23 @@ export async function failed(
 export function days(ageMs: number): number {
   return Math.floor(ageMs / 86_400_000);
 }
+
+/**
+ * Publishes the event of a change that is already made and recorded. A failure to publish must not
+ * turn the change into a failure, or a person would ask for it again: it is logged, and the
+ * returned note says so for the outcome's message. Returns undefined when the event went out.
+ */
+export async function announceMadeChange(
+  deps: RotationDeps,
+  ids: { alias: string; region: string },
+  detailType: string,
+  publish: () => Promise<void>,
+): Promise<string | undefined> {
+  try {
+    await publish();
+    return undefined;
+  } catch (error) {
+    deps.logger.error('Could not publish the event of a change that was made', { ...ids, detailType, error: describeAwsError(error) });
+    return `The change was made, but the ${detailType} event could not be published: ${describeAwsError(error)}. Do not ask for the change again.`;
+  }
+}

@@ -15,4 +15,6 @@ export interface RotationRequest {
   skipOverlap?: boolean;
   /** ARN of the person who asked, from a verified identity proof. */
   requestedBy?: string;
+  /** Called once CreateKey has made a successor, so a sweep counts keys against its cap. */
+  onKeyCreated?: () => void;
 }

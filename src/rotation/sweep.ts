@@ -46,18 +46,25 @@ export async function sweep(
     if (globalPause) {
       outcome = { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
     } else {
-      const request = { runId: aliasRunId, trigger: 'schedule' as const, mayCreate: created < config.maxRotationsPerRun };
+      const request = {
+        runId: aliasRunId,
+        trigger: 'schedule' as const,
+        mayCreate: created < config.maxRotationsPerRun,
+        onKeyCreated: () => {
+          created += 1;
+        },
+      };
       const prefetched = prefetch && { targetKeyId: prefetch.targets.get(managed.alias), item: prefetch.items.get(managed.alias) };
       outcome = managed.strategy === 'native' ? await rotateNative(deps, managed, request, prefetched) : await rotateAlias(deps, config, managed, request, prefetched);
     }
-    if (outcome.outcome === OUTCOMES.rotated) created += 1;
     outcomes.push(outcome);
   }
 
   deps.logger.info('Sweep finished', {
     runId,
     checked: outcomes.length,
-    rotated: created,
+    keysCreated: created,
+    rotated: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.rotated).length,
     failed: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.failed).length,
   });
   return { runId, startedAt, aliases: outcomes };

@@ -160,7 +160,7 @@ export function expectedRotateStatements({ stage, aliases, replicaAliases }: Rot
     {
       Sid: 'ReadWriteState',
       Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
     },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] } },

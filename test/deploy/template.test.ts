@@ -168,6 +168,7 @@ describe('state table', () => {
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
     expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(table.Properties.DeletionProtectionEnabled).toBe(true);
   });
 

@@ -22,7 +22,7 @@ import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
 import { LOCAL_BUS_NAME } from '../../local/cloud.js';
 import { LOCAL_ACCOUNT_ID, operatorIdentity } from '../../local/identities.js';
-import { countCalls, createAliasedKey, DAY_MS, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { countCalls, createAliasedKey, DAY_MS, proofFor, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 const ALIAS = 'alias/payments';
 const PRIMARY = 'us-east-1';
@@ -328,5 +328,27 @@ describe('rotateAlias with a multi-Region alias', () => {
       `The key ${primary.KeyId} of ${ALIAS} in ${PRIMARY} is a multi-Region key, but rotation.config.yml does not set multiRegion: true for ${ALIAS}. Set multiRegion: true and list the primary key's Region first, then each replica Region, or point the alias at a single-Region key.`,
     );
     expect(countCalls(test.cloud, 'CreateKey')).toBe(1);
+  });
+
+  it('rolls back the alias in every Region', async () => {
+    const { primary } = await createMultiRegionAlias();
+    test.clock.set(START + DUE_MS);
+    const rotated = await runSweep();
+    expect(rotated.outcome).toBe('rotated');
+    const requestId = 'rollback-multi-region-1';
+    const identityProof = await proofFor(test.cloud, operatorIdentity, { requestId, verb: 'rollback', alias: ALIAS });
+
+    const outcome = (await handleRotateInvoke(test.cloud.rotationDeps(), MULTI_REGION_CONFIG, {
+      alias: ALIAS,
+      reason: 'successor breaks the EU service',
+      rollback: true,
+      requestId,
+      identityProof,
+    })) as AliasOutcome;
+
+    expect(outcome.outcome).toBe('rolled-back');
+    expect((await describeKey(test.operator.kms, ALIAS)).KeyId).toBe(primary.KeyId);
+    expect((await describeKey(replicaOperator.kms, ALIAS)).KeyId).toBe(primary.KeyId);
+    expect((await describeKey(replicaOperator.kms, rotated.currentKeyId)).KeyState).toBe('Enabled');
   });
 });

@@ -86,7 +86,7 @@ describe('rotate function operations', () => {
     expect(new Set(outcomes.map((outcome) => outcome.outcome))).toEqual(new Set(['not-due']));
     const operations = test.cloud.emulator.calls().slice(before).map((call) => call.operation);
     expect(operations).toEqual(['ListAliases', 'ListAliases']);
-  });
+  }, 60_000);
 
   it('caps the keys one sweep creates', async () => {
     const aliases = ['alias/a', 'alias/b', 'alias/c'];
@@ -98,6 +98,17 @@ describe('rotate function operations', () => {
     expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['rotated', 'rotated', 'deferred']);
     expect(outcomes[2]?.message).toBe('This run reached maxRotationsPerRun; the next sweep rotates the alias');
     expect((await sweepOutcomes(config(aliases, '  maxRotationsPerRun: 2\n'))).map((outcome) => outcome.outcome)).toEqual(['not-due', 'not-due', 'rotated']);
+  });
+
+  it('counts published successors against the cap', async () => {
+    const aliases = ['alias/a', 'alias/b', 'alias/c'];
+    for (const alias of aliases) await createAliasedKey(test.operator.kms, alias, { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    test.clock.set(START + DUE_MS);
+
+    const outcomes = await sweepOutcomes(config(aliases, '  maxRotationsPerRun: 2\n'));
+
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['published', 'published', 'deferred']);
+    expect(countCalls(test.cloud, 'CreateKey')).toBe(5);
   });
 
   it('ignores a forged successor key', async () => {

@@ -4,7 +4,9 @@ import { parseConfig } from '../../src/config/load.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
-import { LOCAL_BUS_NAME } from '../../local/cloud.js';
+import { LOCAL_BUS_NAME, LOCAL_TABLE_NAME } from '../../local/cloud.js';
+import { StateTable } from '../../src/state/state-table.js';
+import { injectFault } from '../support/faults.js';
 import { approverIdentity, operatorIdentity } from '../../local/identities.js';
 import { createAliasedKey, DAY_MS, proofFor, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
@@ -186,5 +188,32 @@ describe('requests from people', () => {
     const again = (await invoke(await signed(operatorIdentity, { alias: 'alias/orders', reason: 'again', abandonCreate: true }, 'abandon-create'))) as AliasOutcome;
     expect(again.outcome).toBe('rejected');
     expect(again.message).toBe('alias/orders has no CreateKey of unknown outcome to abandon.');
+  });
+
+  it('finishes a rollback that died after moving the alias', async () => {
+    const { oldKeyId, newKeyId } = await rotatedOnce();
+    const tool = test.cloud.clients();
+    const fault = injectFault([tool.dynamodb], 6, 'error');
+    const crashing = test.cloud.rotationDeps({ table: new StateTable(tool.dynamodb, LOCAL_TABLE_NAME) });
+
+    const crashed = (await handleRotateInvoke(crashing, CONFIG, await signed(operatorIdentity, { alias: 'alias/orders', reason: 'broken', rollback: true }, 'rollback'))) as AliasOutcome;
+
+    expect(fault.failed()).toBe('PutItemCommand');
+    expect(crashed.outcome).toBe('failed');
+    const target = await test.operator.kms.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }));
+    expect(target.KeyMetadata?.KeyId).toBe(oldKeyId);
+    test.clock.set(START + 200 * DAY_MS);
+    expect((await sweepOutcome()).outcome).toBe('paused');
+
+    const finished = (await invoke(await signed(operatorIdentity, { alias: 'alias/orders', reason: 'broken', rollback: true }, 'rollback'))) as AliasOutcome;
+
+    expect(finished.outcome).toBe('rolled-back');
+    expect(finished.previousKeyId).toBe(newKeyId);
+    expect(finished.currentKeyId).toBe(oldKeyId);
+    const generations = await test.cloud.rotationDeps().table.listGenerations('us-east-1', 'alias/orders');
+    expect(generations.map((generation) => [generation.keyId, generation.state])).toEqual([
+      [oldKeyId, 'current'],
+      [newKeyId, 'superseded'],
+    ]);
   });
 });

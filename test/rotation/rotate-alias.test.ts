@@ -133,6 +133,7 @@ describe('rotateAlias', () => {
       version: 1,
       alias: 'alias/orders',
       region: 'us-east-1',
+      strategy: 'alias',
       rotationId: expect.any(String),
       trigger: 'schedule',
       previousKeyId: old.KeyId,

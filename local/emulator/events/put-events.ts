@@ -5,7 +5,7 @@ import type { Operation, RequestContext } from '../types.js';
 import { requireArray } from '../validation.js';
 import { DEFAULT_BUS, eventsRegionState } from './buses.js';
 
-/** An event accepted by PutEvents, kept in memory for `Emulator.events()`. */
+/** An event put on an event bus: accepted by PutEvents, or sent by an AWS service (CloudTrail, KMS). */
 export interface PublishedEvent {
   accountId: string;
   region: string;
@@ -49,7 +49,7 @@ function targetBusName(entry: Record<string, unknown>, context: RequestContext):
  * For a bus that does not exist, AWS accepts the entry, returns an EventId and drops the event
  * (aws/aws-cli issue 9186, January 2025); the emulator does the same, so events() never shows it.
  */
-export function putEventsOperation(published: PublishedEvent[]): Operation {
+export function putEventsOperation(publish: (event: PublishedEvent) => void): Operation {
   return (input, context) => {
     const entries = requireArray(input, 'Entries', 'entries');
     if (entries.length < 1 || entries.length > 10) {
@@ -95,7 +95,7 @@ export function putEventsOperation(published: PublishedEvent[]): Operation {
 
       const resources = Array.isArray(entry.Resources) ? entry.Resources.filter((r): r is string => typeof r === 'string') : [];
       const time = typeof entry.Time === 'number' ? new Date(entry.Time * 1000) : context.clock.now();
-      published.push({
+      publish({
         accountId: context.accountId,
         region: context.region,
         eventBusName: busName,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { AwsError } from '../errors.js';
+import { hooksOf, noteKey } from '../hooks.js';
+import { stateOf } from '../state.js';
 import type { Operation } from '../types.js';
 import {
   checkEnum,
@@ -111,8 +113,10 @@ export const createKey: Operation = (input, context) => {
     multiRegion,
     rotation: { enabled: false, onDemandRotations: [] },
     material: external ? [] : [generateMaterial(keySpec, now)],
+    usageTrackingStart: Math.max(now, hooksOf(stateOf(context)).usageTrackingStart ?? now),
   };
   regionState(context).keys[keyId] = key;
+  noteKey(context, key);
   return { KeyMetadata: keyMetadata(key) };
 };
 

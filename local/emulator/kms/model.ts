@@ -87,6 +87,21 @@ export interface KeyRecord {
   };
   /** Oldest first; the last entry is the current material. Empty for EXTERNAL keys before import. */
   material: KeyMaterial[];
+  /**
+   * Time from which GetKeyLastUsage tracks this key. Unset in state files written before
+   * tracking existed; the emulator sets it to the time it first reads such a key.
+   */
+  usageTrackingStart?: number;
+  /** Last successful cryptographic use since `usageTrackingStart`, as GetKeyLastUsage returns it. */
+  lastUsage?: KeyLastUsage;
+}
+
+/** One successful cryptographic use of a key. */
+export interface KeyLastUsage {
+  operation: string;
+  timestamp: number;
+  cloudTrailEventId: string;
+  kmsRequestId: string;
 }
 
 export interface AliasRecord {

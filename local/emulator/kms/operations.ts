@@ -3,6 +3,7 @@ import { createAlias, deleteAlias, listAliases, updateAlias } from './aliases.js
 import { cryptoOperations } from './crypto.js';
 import { createGrant, listGrants } from './grants.js';
 import { cancelKeyDeletion, disableKey, enableKey, scheduleKeyDeletion } from './key-lifecycle.js';
+import { getKeyLastUsage } from './last-usage.js';
 import { createKey, describeKey, listKeys, updateKeyDescription } from './keys.js';
 import { getKeyPolicy, listKeyPolicies, putKeyPolicy } from './policy.js';
 import { replicateKey } from './replicate-key.js';
@@ -22,6 +23,7 @@ export const kmsOperations: Record<string, Operation> = {
   DisableKeyRotation: disableKeyRotation,
   EnableKey: enableKey,
   EnableKeyRotation: enableKeyRotation,
+  GetKeyLastUsage: getKeyLastUsage,
   GetKeyPolicy: getKeyPolicy,
   GetKeyRotationStatus: getKeyRotationStatus,
   ListKeyRotations: listKeyRotations,

@@ -1,4 +1,6 @@
 import { AwsError } from '../errors.js';
+import { hooksOf } from '../hooks.js';
+import { stateOf } from '../state.js';
 import type { Operation } from '../types.js';
 import { checkRange, optionalInteger } from '../validation.js';
 import { assertKeyState } from './key-state.js';
@@ -103,8 +105,18 @@ export const rotateKeyOnDemand: Operation = (input, context) => {
     );
   }
   const now = context.clock.now().getTime();
-  key.material.push(generateMaterial(key.keySpec, now));
+  const previous = key.material.at(-1);
+  const material = generateMaterial(key.keySpec, now);
+  key.material.push(material);
   key.rotation.onDemandRotations.push(now);
+  hooksOf(stateOf(context)).onKmsServiceEvent({
+    kind: 'RotateKey',
+    key,
+    time: now,
+    rotationType: 'ON_DEMAND',
+    previousMaterialId: previous?.id,
+    currentMaterialId: material.id,
+  });
   return { KeyId: key.keyId };
 };
 

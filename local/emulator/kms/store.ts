@@ -1,4 +1,5 @@
 import { AwsError } from '../errors.js';
+import { hooksOf, noteKey, type EmulatorHooks } from '../hooks.js';
 import { stateOf } from '../state.js';
 import type { RequestContext } from '../types.js';
 import { checkLength, requireString } from '../validation.js';
@@ -26,7 +27,7 @@ export function regionState(context: RequestContext): KmsRegionState {
   const state = stateOf(context);
   const account = (state.kms[context.accountId] ??= {});
   const region = (account[context.region] ??= { keys: {}, aliases: {}, grants: {} });
-  applyClock(account, context.clock.now().getTime());
+  applyClock(account, context.clock.now().getTime(), hooksOf(state));
   return region;
 }
 
@@ -36,12 +37,24 @@ export function accountState(context: RequestContext): AccountKmsState {
   return stateOf(context).kms[context.accountId] ?? {};
 }
 
-function applyClock(account: AccountKmsState, now: number): void {
-  deleteDueKeys(account, now);
+function applyClock(account: AccountKmsState, now: number, hooks: EmulatorHooks): void {
+  deleteDueKeys(account, now, hooks);
   for (const region of Object.values(account)) {
     for (const key of Object.values(region.keys)) {
+      key.usageTrackingStart ??= now;
       // Replicas take their material from the primary key in syncReplicasWithPrimary.
-      if (!isReplica(key)) applyDueRotations(key, now);
+      if (isReplica(key)) continue;
+      for (const material of applyDueRotations(key, now)) {
+        const index = key.material.indexOf(material);
+        hooks.onKmsServiceEvent({
+          kind: 'RotateKey',
+          key,
+          time: material.createdAt,
+          rotationType: 'AUTOMATIC',
+          previousMaterialId: key.material[index - 1]?.id,
+          currentMaterialId: material.id,
+        });
+      }
     }
   }
   syncReplicasWithPrimary(account);
@@ -51,7 +64,7 @@ function applyClock(account: AccountKmsState, now: number): void {
  * Deletes due keys one at a time, earliest deletion date first, because deleting the last
  * replica of a multi-Region key gives its primary a deletion date that may also have passed.
  */
-function deleteDueKeys(account: AccountKmsState, now: number): void {
+function deleteDueKeys(account: AccountKmsState, now: number, hooks: EmulatorHooks): void {
   for (;;) {
     let due: { region: KmsRegionState; key: KeyRecord; deletionDate: number } | undefined;
     for (const region of Object.values(account)) {
@@ -63,6 +76,7 @@ function deleteDueKeys(account: AccountKmsState, now: number): void {
     }
     if (!due) return;
     deleteKey(due.region, due.key.keyId);
+    hooks.onKmsServiceEvent({ kind: 'DeleteKey', key: due.key, time: due.deletionDate });
     afterMultiRegionKeyDeleted(account, due.key, due.deletionDate);
   }
 }
@@ -115,6 +129,7 @@ function findKey(context: RequestContext, keyId: string): KeyRecord {
   if (!KEY_ID.test(keyId)) throw invalidKeyId(keyId);
   const key = regionState(context).keys[keyId];
   if (!key) throw keyNotFound(keyArn(context, keyId));
+  noteKey(context, key);
   return key;
 }
 

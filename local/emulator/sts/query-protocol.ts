@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { authenticate, parseQuery, type Caller } from '../auth.js';
 import { AwsError } from '../errors.js';
-import type { EmulatorCall, HttpReply, IncomingRequest, ProtocolDependencies } from '../protocol.js';
+import { logToCloudTrail, type EmulatorCall, type HttpReply, type IncomingRequest, type ProtocolDependencies } from '../protocol.js';
 import { getCallerIdentity } from './get-caller-identity.js';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -92,9 +92,11 @@ export function serveStsRequest(request: IncomingRequest, dependencies: Protocol
     time: dependencies.clock.now(),
     request: { ...parameters },
   };
+  let caller: Caller | undefined;
+  let output: unknown;
 
   try {
-    const caller = authenticateSts(request, dependencies);
+    caller = authenticateSts(request, dependencies);
     call.accountId = caller.identity.accountId;
     call.region = caller.region;
     call.principalArn = caller.identity.arn;
@@ -107,6 +109,7 @@ export function serveStsRequest(request: IncomingRequest, dependencies: Protocol
     }
 
     const result = getCallerIdentity(caller.identity);
+    output = result;
     return {
       status: 200,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
@@ -131,5 +134,6 @@ export function serveStsRequest(request: IncomingRequest, dependencies: Protocol
     return errorReply(awsError, requestId);
   } finally {
     dependencies.calls.push(call);
+    if (caller) logToCloudTrail(call, { caller, request, requestId, output, context: undefined }, dependencies);
   }
 }
