@@ -1,16 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { RotationConfig } from '../src/config/load.js';
 import { DEFAULT_TOOL_ROLE_PATTERNS, noAuditMarks, type AuditMarks, type RetirementDeps } from '../src/retirement/deps.js';
-import { signedTrailLookup } from '../src/retirement/cloudtrail.js';
 import { handleApprovalInvoke } from '../src/retirement/invoke.js';
 import type { HttpApiEvent, HttpApiResult } from '../src/retirement/http.js';
 import { RetirementStore } from '../src/retirement/store.js';
 import { LOCAL_TABLE_NAME, type LocalCloud } from './cloud.js';
 import { authenticate } from './emulator/auth.js';
 import { AwsError } from './emulator/errors.js';
-import { defaultIdentities, type LocalIdentity } from './identities.js';
+import { defaultIdentities, toolIdentity, type LocalIdentity } from './identities.js';
 
 /** Largest request body the local API accepts; API Gateway's HTTP API allows 10 MB, far more than a request needs. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -32,6 +32,20 @@ export function localRetirementDeps(
 ): LocalRetirementDeps {
   const rotation = cloud.rotationDeps();
   const running = new Set<Promise<unknown>>();
+  // One CloudTrail client per Region, signed as the tool's role, as for KMS.
+  const regionalCloudTrail = new Map<string, CloudTrailClient>();
+  const cloudtrailIn = (region: string): CloudTrailClient => {
+    let cloudtrail = regionalCloudTrail.get(region);
+    if (!cloudtrail) {
+      cloudtrail = new CloudTrailClient({
+        region,
+        endpoint: cloud.emulator.endpoint,
+        credentials: { accessKeyId: toolIdentity.accessKeyId, secretAccessKey: toolIdentity.secretAccessKey },
+      });
+      regionalCloudTrail.set(region, cloudtrail);
+    }
+    return cloudtrail;
+  };
   const deps: RetirementDeps = {
     kms: rotation.kms,
     ...(rotation.kmsIn ? { kmsIn: rotation.kmsIn } : {}),
@@ -42,7 +56,7 @@ export function localRetirementDeps(
     region: rotation.region,
     clock: rotation.clock,
     logger: rotation.logger,
-    trailIn: (region) => signedTrailLookup({ region, credentialsFrom: rotation.kms, endpoint: cloud.emulator.endpoint }),
+    cloudtrailIn,
     marks: noAuditMarks,
     ...(rotation.identity ? { identity: rotation.identity } : {}),
     toolRolePatterns: DEFAULT_TOOL_ROLE_PATTERNS,

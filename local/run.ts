@@ -1,7 +1,8 @@
 /**
  * The local runner behind `npm start`: starts the local cloud, creates a key and alias for each
- * configured alias the first time, then fires the rotate function's serverless.yml schedule on a
- * virtual clock and prints a timeline of the rotations.
+ * configured alias the first time, then fires the rotate and retire functions on their
+ * serverless.yml schedules on a virtual clock, delivers KMS activity to the audit function, has a
+ * second person approve retirement requests over the signed HTTP API, and prints a timeline.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { lockStateFile, readRunnerState, writeRunnerState } from './runner-state
 import { nextFireTime, parseSchedule } from '../src/schedule.js';
 import { resolveServerlessConfig, scheduleExpressions } from './serverless-config.js';
 import { Timeline } from './timeline.js';
+import { Agenda } from './agenda.js';
+import { LocalStory } from './local-story.js';
 
 const USAGE = `Usage: npm start -- [--days N] [--period DURATION] [--state FILE] [--config FILE]
 
@@ -69,9 +72,10 @@ async function main(): Promise<number> {
 
 async function runWithState(stateFile: string | undefined, days: number, config: RotationConfig): Promise<number> {
   const resolved = await resolveServerlessConfig(process.cwd());
-  const expressions = scheduleExpressions(resolved, 'rotate');
-  if (expressions.length === 0) throw new Error('serverless.yml gives the rotate function no schedule; add a schedule event to it');
-  const schedules = expressions.map((expression) => ({ expression, schedule: parseSchedule(expression) }));
+  const schedules = {
+    rotate: functionSchedules(resolved, 'rotate'),
+    retire: functionSchedules(resolved, 'retire', config.retireSchedule),
+  };
 
   const saved = stateFile ? readRunnerState(stateFile) : undefined;
   const clock = new VirtualClock(saved ? Date.parse(saved.clock) : undefined);
@@ -79,11 +83,12 @@ async function runWithState(stateFile: string | undefined, days: number, config:
   const end = new Date(start.getTime() + days * DAY_MS);
   const cloud = await startLocalCloud({ clock, stateFile });
   const timeline = new Timeline();
+  const story = await LocalStory.start(cloud, config, timeline);
 
   try {
     const customer = new DemoCustomer(cloud.clients(operatorIdentity).kms);
     const aliases = config.aliases.filter((entry) => entry.region === cloud.region);
-    timeline.header(start, end, expressions, aliases);
+    timeline.header(start, end, { rotate: schedules.rotate.map(({ expression }) => expression), retire: schedules.retire.map(({ expression }) => expression) }, aliases);
 
     for (const managed of aliases) {
       const created = await customer.ensureAlias(managed.alias, DEMO_KEY_SPECS[managed.alias]);
@@ -92,25 +97,38 @@ async function runWithState(stateFile: string | undefined, days: number, config:
     const symmetric = aliases.find((managed) => DEMO_KEY_SPECS[managed.alias] === undefined);
     const sample = await customer.ensureSample(symmetric?.alias, saved?.sample);
     timeline.note(clock.now(), saved ? `kept the sample encrypted earlier through ${sample.alias} with key ${sample.keyId}` : `encrypted a sample through ${sample.alias} with key ${sample.keyId}`);
+    if (!saved) await story.prepareReport(customer);
+    await story.settle();
 
-    const deps = cloud.rotationDeps();
     const configured = new Set(aliases.map((managed) => managed.alias));
-    const scenes = saved ? [] : DEMO_SCENES.filter((scene) => configured.has(String(scene.event.alias)) && scene.day < days);
+    const agenda = new Agenda<() => Promise<void>>();
     const rateStart = start;
-    let next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, start, { rateStart })));
-    while (next.getTime() <= end.getTime()) {
-      const scene = scenes[0];
-      const sceneTime = scene ? start.getTime() + scene.day * DAY_MS + 12 * 3_600_000 : Infinity;
-      if (sceneTime < next.getTime()) {
-        scenes.shift();
-        clock.set(sceneTime);
-        await playScene(cloud, deps, config, scene as DemoScene, timeline);
-        continue;
+    const every = (name: 'rotate' | 'retire', fire: (at: Date) => Promise<void>) => {
+      const plan = (after: Date) => {
+        const at = earliest(schedules[name].map(({ schedule }) => nextFireTime(schedule, after, { rateStart })));
+        agenda.add(at.getTime(), async () => {
+          await fire(at);
+          plan(at);
+        });
+      };
+      plan(start);
+    };
+    every('rotate', async (at) => {
+      const result = await handleRotateInvoke(story.rotationDeps, config, scheduledEvent(at, cloud.region));
+      if ('runId' in result) result.aliases.forEach((outcome) => timeline.outcome(at, outcome));
+    });
+    every('retire', () => story.retire());
+    if (!saved) {
+      for (const scene of DEMO_SCENES.filter((entry) => configured.has(String(entry.event.alias)) && entry.day < days)) {
+        agenda.add(start.getTime() + scene.day * DAY_MS + 12 * 3_600_000, () => playScene(cloud, story.rotationDeps, config, scene, timeline));
       }
-      clock.set(next);
-      const result = await handleRotateInvoke(deps, config, scheduledEvent(next, cloud.region));
-      if ('runId' in result) result.aliases.forEach((outcome) => timeline.outcome(next, outcome));
-      next = earliest(schedules.map(({ schedule }) => nextFireTime(schedule, next, { rateStart })));
+    }
+    story.onFollowUp((delayMs, action) => agenda.add(clock.now().getTime() + delayMs, action));
+
+    for (let due = agenda.next(end.getTime()); due; due = agenda.next(end.getTime())) {
+      clock.set(due.at);
+      await due.item();
+      await story.settle();
     }
     clock.set(end);
 
@@ -120,6 +138,7 @@ async function runWithState(stateFile: string | undefined, days: number, config:
     timeline.summary();
     return check.decrypted && timeline.failures === 0 ? 0 : 1;
   } finally {
+    await story.close();
     await cloud.close();
   }
 }
@@ -136,6 +155,14 @@ async function playScene(cloud: LocalCloud, deps: RotationDeps, config: Rotation
   });
   const result = await handleRotateInvoke(deps, config, { ...scene.event, requestId, identityProof });
   timeline.personRequest(deps.clock.now(), scene.by.arn, scene.verb, String(scene.event.reason ?? ''), result);
+}
+
+/** The parsed schedules of one function in the resolved serverless.yml, or of `fallback` when it has none. */
+function functionSchedules(resolved: unknown, functionName: string, fallback?: string) {
+  const expressions = scheduleExpressions(resolved, functionName);
+  if (expressions.length === 0 && fallback) expressions.push(fallback);
+  if (expressions.length === 0) throw new Error(`serverless.yml gives the ${functionName} function no schedule; add a schedule event to it`);
+  return expressions.map((expression) => ({ expression, schedule: parseSchedule(expression) }));
 }
 
 /** Applies --period to every alias of the alias strategy, validated like the config file itself. */

@@ -10,9 +10,10 @@ export class Timeline {
   /** Last message printed per alias for outcomes that repeat every sweep, so each shows once. */
   readonly #lastMessage = new Map<string, string>();
 
-  header(start: Date, end: Date, schedules: string[], aliases: ManagedAlias[]): void {
+  header(start: Date, end: Date, schedules: Record<string, string[]>, aliases: ManagedAlias[]): void {
     console.log(`kms-rotator local run from ${day(start)} to ${day(end)} (virtual time)`);
-    console.log(`rotate schedule (serverless.yml): ${schedules.join(', ')}`);
+    const listed = Object.entries(schedules).map(([name, expressions]) => `${name} ${expressions.join(', ')}`);
+    console.log(`schedules (serverless.yml): ${listed.join('; ')}`);
     for (const managed of aliases) {
       const overlap = managed.overlapMs === undefined ? '' : `, overlap ${managed.overlapMs / 3_600_000}h`;
       console.log(`managed: ${managed.alias} in ${managed.region}, ${managed.strategy} strategy, period ${managed.period}${overlap}`);
@@ -58,6 +59,54 @@ export class Timeline {
     console.log(`            ${verb} requested by ${who} (identity proven through STS): "${reason}"`);
   }
 
+  /** Prints an event the functions published on the project's bus, when a person would want to read it. */
+  busEvent(time: Date, detailType: string, detail: Record<string, unknown>): void {
+    const alias = String(detail.alias ?? '');
+    const key = String(detail.keyId ?? detail.keyArn ?? '').replace(/^arn:[^:]+:kms:[^:]*:[0-9]*:key\//, '');
+    const who = (arn: unknown) => String(arn ?? '').replace(/^arn:aws:(iam|sts)::[0-9]+:(user\/|assumed-role\/)/, '').replace(/\/.*$/, '');
+    switch (detailType) {
+      case 'Retirement Requested':
+        console.log(row(day(time), alias, `${detail.action}-requested`, key, '', ''));
+        console.log(`            requested by ${who(detail.requestedBy)}: ${detail.reason ?? ''}`);
+        return;
+      case 'Approval Recorded':
+        console.log(row(day(time), alias, 'approved', key, '', ''));
+        console.log(`            approved by ${who(detail.approvedBy)} (identity proven through STS, request signed with SigV4)`);
+        return;
+      case 'Key Disabled':
+        console.log(row(day(time), alias, 'disabled', key, '', ''));
+        return;
+      case 'Key Deletion Scheduled':
+        console.log(row(day(time), alias, 'pending-deletion', key, '', ''));
+        console.log(`            deletion on ${String(detail.deletionDate ?? '').slice(0, 10)} unless cancelled`);
+        return;
+      case 'Retirement Refused':
+        console.log(row(day(time), alias, 'refused', key, '', ''));
+        console.log(`            check ${detail.check}: ${detail.message}`);
+        return;
+      case 'Retirement Expired':
+      case 'Retirement Withdrawn':
+        console.log(row(day(time), alias, detailType === 'Retirement Expired' ? 'expired' : 'withdrawn', key, '', ''));
+        return;
+      case 'Key Deletion Cancelled':
+        console.log(row(day(time), alias, 'deletion-cancelled', String(detail.keyArn ?? '').replace(/^arn:[^:]+:kms:[^:]*:[0-9]*:key\//, ''), '', ''));
+        console.log(`            the audit safety net cancelled the deletion: ${detail.reason ?? ''}`);
+        return;
+      case 'Audit Alert':
+        if (detail.severity !== 'critical' && detail.severity !== 'high') return;
+        console.log(`${day(time)}  ALERT ${detail.severity} ${detail.ruleId}: ${detail.summary}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Prints what happened when a client used an old ciphertext. */
+  clientUse(time: Date, alias: string, check: SampleCheck): void {
+    const result = check.decrypted ? `decrypted with ${check.decryptedWith}` : `failed: ${check.error}`;
+    console.log(`${day(time)}  a client decrypts an old ciphertext of ${alias}: ${result}`);
+  }
+
   sampleCheck(check: SampleCheck): void {
     console.log('');
     if (check.decrypted) {
@@ -75,7 +124,7 @@ export class Timeline {
 }
 
 function row(...cells: string[]): string {
-  const widths = [10, 20, 11, 36, 36, 7];
+  const widths = [10, 20, 18, 36, 36, 7];
   return cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
 }
 

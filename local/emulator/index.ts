@@ -5,6 +5,8 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import { defaultIdentities, type LocalIdentity } from '../identities.js';
 import { CloudTrailLog, type CloudTrailRecord, type EventListener } from './cloudtrail/log.js';
 import { createDispatchTable } from './dispatch.js';
+import { applyFault } from './faults/emulator-hook.js';
+import { FaultInjector, type FaultOptions, type FaultStats } from './faults/injector.js';
 import type { PublishedEvent } from './events/put-events.js';
 import { serveRequest, type EmulatorCall } from './protocol.js';
 import { bindHooks } from './hooks.js';
@@ -12,6 +14,7 @@ import { createEmptyState } from './state.js';
 import { loadState, serializeState, writeStateFile } from './state-file.js';
 
 export type { EmulatorCall } from './protocol.js';
+export type { FaultKind, FaultOptions, FaultRule, FaultStats } from './faults/injector.js';
 export type { PublishedEvent } from './events/put-events.js';
 export type { CloudTrailRecord, EventListener } from './cloudtrail/log.js';
 export type { CloudTrailUserIdentity } from './cloudtrail/identity.js';
@@ -44,6 +47,8 @@ export interface EmulatorOptions {
    * record no use before it. Unset, tracking starts when each key is created.
    */
   usageTrackingStartDate?: Date;
+  /** Faults to inject: throttles, internal errors, resets, lost responses, latency and request quotas. None unless set. */
+  faults?: FaultOptions;
 }
 
 export interface Emulator {
@@ -61,6 +66,10 @@ export interface Emulator {
    * throws or rejects is logged and does not fail the request.
    */
   subscribe(listener: EventListener): () => void;
+  /** Replaces the fault options from the next request on; `{}` turns faults off. */
+  setFaults(options: FaultOptions): void;
+  /** What the fault injector did since the last setFaults, with the seed it used. */
+  faultStats(): FaultStats;
   close(): Promise<void>;
 }
 
@@ -96,6 +105,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const calls: EmulatorCall[] = [];
   const published: PublishedEvent[] = [];
   const clock = options.clock ?? systemClock;
+  const faults = new FaultInjector(options.faults);
   const cloudTrail = new CloudTrailLog(clock, options.trailLogging ?? true);
   const publish = (event: PublishedEvent): void => {
     published.push(event);
@@ -127,19 +137,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = createServer((request, response) => {
     readBody(request)
-      .then((body) => {
-        const reply = serveRequest(
-          {
-            target: headerValue(request, 'x-amz-target'),
-            method: request.method ?? 'GET',
-            url: request.url ?? '/',
-            headers: rawHeaderPairs(request),
-            body,
-            sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-          },
-          dependencies,
-        );
+      .then(async (body) => {
+        const incoming = {
+          target: headerValue(request, 'x-amz-target'),
+          method: request.method ?? 'GET',
+          url: request.url ?? '/',
+          headers: rawHeaderPairs(request),
+          body,
+          sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        };
+        const fault = await applyFault(incoming, { faults, identities: dependencies.identities, clock, wallClock: dependencies.wallClock, calls });
+        if (fault.action === 'reset') {
+          request.socket.destroy();
+          return;
+        }
+        if (fault.action === 'reply') {
+          response.writeHead(fault.reply.status, fault.reply.headers);
+          response.end(fault.reply.body);
+          return;
+        }
+        const reply = serveRequest(incoming, dependencies);
         saveIfChanged();
+        if (fault.action === 'serve-and-lose-response') {
+          const served = calls.at(-1);
+          if (served) served.injectedFault = 'lost-response';
+          request.socket.destroy();
+          return;
+        }
         response.writeHead(reply.status, reply.headers);
         response.end(reply.body);
       })
@@ -166,6 +190,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     events: () => [...published],
     cloudTrail: () => cloudTrail.records(),
     subscribe: (listener) => cloudTrail.subscribe(listener),
+    setFaults: (next) => faults.configure(next),
+    faultStats: () => faults.stats(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -6,6 +6,7 @@ import { authenticate, credentialScopeService, type Caller, type SignedRequest }
 import type { CloudTrailLog } from './cloudtrail/log.js';
 import { parseTarget, type DispatchTable, type ServiceName } from './dispatch.js';
 import { AwsError } from './errors.js';
+import type { FaultKind } from './faults/injector.js';
 import { notedKeys } from './hooks.js';
 import { recordKeyUsage } from './kms/last-usage.js';
 import { bindState, type EmulatorState } from './state.js';
@@ -23,6 +24,8 @@ export interface EmulatorCall {
   errorCode?: string;
   errorMessage?: string;
   request: Record<string, unknown>;
+  /** The fault the emulator injected into this call (see local/emulator/faults/), if any. */
+  injectedFault?: FaultKind;
 }
 
 export interface HttpReply {

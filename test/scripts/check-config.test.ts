@@ -8,7 +8,7 @@ describe('npm run check-config', () => {
   it('accepts the repository config', async () => {
     const { stdout } = await run('npx', ['tsx', 'scripts/check-config.ts']);
 
-    expect(stdout).toBe('rotation.config.yml is valid: 3 aliases in us-east-1; sweep schedule rate(1 hour).\n');
+    expect(stdout).toBe('rotation.config.yml is valid: 4 aliases in us-east-1; sweep schedule rate(1 hour).\n');
   });
 
   it('exits 1 naming the invalid field', async () => {

@@ -1,0 +1,119 @@
+/**
+ * AWS KMS request quotas, in requests per second per account and Region, from the "Request quotas"
+ * page of the AWS KMS Developer Guide
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html), read in 2026.
+ * docs/quotas.md lists them with the source. Operations missing here are not limited.
+ */
+export const KMS_REQUEST_QUOTAS: Readonly<Record<string, number>> = {
+  CancelKeyDeletion: 5,
+  CreateAlias: 5,
+  CreateGrant: 50,
+  CreateKey: 5,
+  DeleteAlias: 15,
+  DescribeKey: 2000,
+  DisableKey: 5,
+  DisableKeyRotation: 5,
+  EnableKey: 5,
+  EnableKeyRotation: 15,
+  GetKeyLastUsage: 5,
+  GetKeyPolicy: 1000,
+  GetKeyRotationStatus: 1000,
+  GetPublicKey: 2000,
+  ListAliases: 500,
+  ListGrants: 100,
+  ListKeyPolicies: 100,
+  ListKeyRotations: 100,
+  ListKeys: 500,
+  ListResourceTags: 2000,
+  ListRetirableGrants: 100,
+  PutKeyPolicy: 15,
+  ReplicateKey: 5,
+  RetireGrant: 50,
+  RevokeGrant: 50,
+  RotateKeyOnDemand: 5,
+  ScheduleKeyDeletion: 15,
+  TagResource: 10,
+  UntagResource: 5,
+  UpdateAlias: 5,
+  UpdateKeyDescription: 5,
+  UpdatePrimaryRegion: 5,
+};
+
+/** Operations that share the "Cryptographic operations (symmetric) request rate" quota. */
+export const SYMMETRIC_CRYPTO_OPERATIONS: readonly string[] = [
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateMac',
+  'GenerateRandom',
+  'ReEncrypt',
+  'VerifyMac',
+];
+
+/** Regions whose shared symmetric quota is 100,000 and 20,000 requests per second; the rest have 10,000. */
+const SYMMETRIC_100K_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
+const SYMMETRIC_20K_REGIONS = ['us-east-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'eu-central-1', 'eu-west-2'];
+
+/** Returns the shared quota of symmetric cryptographic operations in `region`. */
+export function symmetricCryptoQuota(region: string): number {
+  if (SYMMETRIC_100K_REGIONS.includes(region)) return 100_000;
+  if (SYMMETRIC_20K_REGIONS.includes(region)) return 20_000;
+  return 10_000;
+}
+
+export interface QuotaOptions {
+  /**
+   * Quota seconds per real second. 1 enforces AWS's figures in real time; 60 lets 60 times as many
+   * calls through, as if each real second were a minute of AWS time. Must be more than 0.
+   */
+  timeScale: number;
+  /** Requests per second by operation name, replacing or adding to KMS_REQUEST_QUOTAS. */
+  limits?: Record<string, number>;
+}
+
+/** The quota a call counts against, or undefined when the operation has none. */
+interface QuotaBucket {
+  name: string;
+  limit: number;
+}
+
+/**
+ * Counts KMS calls in one-second windows of quota time, per account, Region and quota, and tells
+ * whether a call is over its quota. Windows are fixed, not sliding, as a simple approximation of
+ * AWS's throttling, whose exact algorithm AWS does not document.
+ */
+export class QuotaLimiter {
+  readonly #options: QuotaOptions;
+  readonly #windows = new Map<string, { window: number; count: number }>();
+
+  constructor(options: QuotaOptions) {
+    if (!(options.timeScale > 0)) throw new Error(`Invalid quotas.timeScale ${options.timeScale}: it must be a number above 0`);
+    this.#options = options;
+  }
+
+  /** Counts one call and returns true when it exceeds its quota, so that it must be throttled. */
+  exceeds(operation: string, accountId: string, region: string, realTimeMs: number): boolean {
+    const bucket = this.#bucketOf(operation, region);
+    if (!bucket) return false;
+    const window = Math.floor((realTimeMs * this.#options.timeScale) / 1000);
+    const key = `${accountId}/${region}/${bucket.name}`;
+    const current = this.#windows.get(key);
+    if (!current || current.window !== window) {
+      this.#windows.set(key, { window, count: 1 });
+      return bucket.limit < 1;
+    }
+    current.count += 1;
+    return current.count > bucket.limit;
+  }
+
+  #bucketOf(operation: string, region: string): QuotaBucket | undefined {
+    const override = this.#options.limits?.[operation];
+    if (override !== undefined) return { name: operation, limit: override };
+    // NOTE: every cryptographic operation counts against the symmetric quota, whatever the key
+    // type; AWS counts RSA and ECC keys against separate quotas of 1,000 per second.
+    if (SYMMETRIC_CRYPTO_OPERATIONS.includes(operation)) return { name: 'symmetric-crypto', limit: symmetricCryptoQuota(region) };
+    const limit = KMS_REQUEST_QUOTAS[operation];
+    return limit === undefined ? undefined : { name: operation, limit };
+  }
+}
