@@ -55,8 +55,12 @@ export async function callApi(
   const parsed = parseJson(response.text);
   if (response.status >= 200 && response.status < 300) return { status: response.status, body: parsed };
 
-  const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-  const detail = error ? `${error.code ?? 'Error'}: ${error.message ?? ''}` : response.text.slice(0, 300) || 'no body';
+  // The approval function returns `{ error: { code, message } }`. API Gateway itself returns
+  // `{ message }`, for example when AWS_IAM authorization fails.
+  const answer = parsed as { error?: { code?: string; message?: string }; message?: unknown } | undefined;
+  const error = answer?.error;
+  const gatewayMessage = typeof answer?.message === 'string' ? answer.message : undefined;
+  const detail = error ? `${error.code ?? 'Error'}: ${error.message ?? ''}` : gatewayMessage ?? (response.text.slice(0, 300) || 'no body');
   throw new CliError(`The API answered ${method} ${path} with HTTP ${response.status}: ${detail}`, response.status === 400 ? EXIT.usage : EXIT.failed);
 }
 

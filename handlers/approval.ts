@@ -5,6 +5,7 @@ import type { RotationConfig } from '../src/config/load.js';
 import type { RetirementDeps } from '../src/retirement/deps.js';
 import { handleApprovalInvoke } from '../src/retirement/invoke.js';
 import { retirementColdStart } from '../src/retirement/runtime.js';
+import { loadStage } from '../src/runtime/environment.js';
 
 const logger = new Logger({ serviceName: 'kms-rotator' });
 
@@ -16,7 +17,7 @@ let runtime: { deps: RetirementDeps; config: RotationConfig; lambda: LambdaClien
  */
 export async function handler(event: unknown, context: Context) {
   if (!runtime) {
-    const { deps, config } = retirementColdStart(logger);
+    const { deps, config } = retirementColdStart(logger, loadStage());
     runtime = { deps, config, lambda: new LambdaClient({ region: deps.region }) };
   }
   logger.addContext(context);

@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients } from '../src/aws/clients.js';
-import { auditStage } from '../src/audit/environment.js';
 import { KeyMarks } from '../src/audit/marks.js';
 import { handleAuditBatch, handleAuditEvent, RejectionLog, type AuditRuntime } from '../src/audit/process.js';
 import { managedAliasTest } from '../src/audit/managed-aliases.js';
 import { resolveAuditSettings } from '../src/audit/rules.js';
 import { AuditStore } from '../src/audit/store.js';
-import { checkTrailsAtColdStart, sdkTrailApi } from '../src/audit/trail-check.js';
+import { checkTrailsAtColdStart } from '../src/audit/trail-check.js';
 import { loadConfigFile } from '../src/config/load.js';
-import { loadEnvironment } from '../src/runtime/environment.js';
+import { loadEnvironment, loadStage } from '../src/runtime/environment.js';
 
 const logger = new Logger({ serviceName: 'kms-rotator' });
 
@@ -30,10 +30,10 @@ async function coldStart(): Promise<AuditRuntime> {
       marks: new KeyMarks(clients.dynamodb, environment.tableName),
       region: environment.region,
       stateTableName: environment.tableName,
-      stage: auditStage(process.env),
+      stage: loadStage(),
       clock: systemClock,
       logger,
-      trails: await sdkTrailApi(environment.region),
+      cloudtrail: new CloudTrailClient({ region: environment.region }),
     },
     settings: resolveAuditSettings(config),
     isManagedAlias: managedAliasTest(config),

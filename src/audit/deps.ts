@@ -1,10 +1,10 @@
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Clock } from '../clock.js';
 import type { CoreLogger } from '../rotation/deps.js';
 import type { KeyMarks } from './marks.js';
 import type { AuditStore } from './store.js';
-import type { TrailApi } from './trail-check.js';
 
 /** Everything the audit core talks to, passed in so tests and the local runner choose it. */
 export interface AuditDeps {
@@ -22,6 +22,6 @@ export interface AuditDeps {
   stage: string;
   clock: Clock;
   logger: CoreLogger;
-  /** CloudTrail calls of the trail check; without it, the check is skipped with a warning. */
-  trails?: TrailApi;
+  /** CloudTrail client of this Region, for the trail check; without it, the check is skipped with a warning. */
+  cloudtrail?: CloudTrailClient;
 }

@@ -1,14 +1,7 @@
+import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { describeAwsError } from '../rotation/errors.js';
 import type { AuditDeps } from './deps.js';
 import { publishAlert, type AuditRuntime } from './process.js';
-
-/** The two CloudTrail calls the trail check makes. */
-export interface TrailApi {
-  /** DescribeTrails with shadow trails: every trail that applies to the Region, multi-Region and organization trails included. */
-  describeTrails(): Promise<Array<{ name: string; arn?: string; homeRegion?: string }>>;
-  /** GetTrailStatus: whether the trail is logging now. */
-  isLogging(trail: string): Promise<boolean>;
-}
 
 export interface TrailCheckResult {
   /** `unknown` when no trail logs but the status of at least one could not be read. */
@@ -20,55 +13,25 @@ export interface TrailCheckResult {
  * Checks whether any CloudTrail trail logs in the Region. EventBridge gets CloudTrail events only
  * where a trail is logging, so without one the audit function sees no KMS call at all.
  */
-export async function checkTrails(deps: Pick<AuditDeps, 'logger' | 'region'>, api: TrailApi): Promise<TrailCheckResult> {
+export async function checkTrails(deps: Pick<AuditDeps, 'logger' | 'region'>, cloudtrail: CloudTrailClient): Promise<TrailCheckResult> {
   const trails: TrailCheckResult['trails'] = [];
-  for (const trail of await api.describeTrails()) {
+  // Shadow trails are the multi-Region and organization trails homed in another Region that apply to this one.
+  const described = await cloudtrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
+  for (const trail of described.trailList ?? []) {
+    const name = trail.TrailARN ?? trail.Name ?? 'unnamed';
     let logging: boolean | 'unknown';
     try {
-      logging = await api.isLogging(trail.arn ?? trail.name);
+      logging = (await cloudtrail.send(new GetTrailStatusCommand({ Name: name }))).IsLogging === true;
     } catch (error) {
       // An organization trail seen from a member account may refuse GetTrailStatus.
-      deps.logger.warn('Could not read the status of a CloudTrail trail', { trail: trail.arn ?? trail.name, region: deps.region, error: describeAwsError(error) });
+      deps.logger.warn('Could not read the status of a CloudTrail trail', { trail: name, region: deps.region, error: describeAwsError(error) });
       logging = 'unknown';
     }
-    trails.push({ name: trail.arn ?? trail.name, logging });
+    trails.push({ name, logging });
     if (logging === true) break;
   }
   const logging = trails.some((trail) => trail.logging === true) ? true : trails.some((trail) => trail.logging === 'unknown') ? 'unknown' : false;
   return { logging, trails };
-}
-
-/** The part of `@aws-sdk/client-cloudtrail` the adapter uses. */
-interface CloudTrailModule {
-  CloudTrailClient: new (config: { region: string }) => { send(command: unknown): Promise<unknown> };
-  DescribeTrailsCommand: new (input: { includeShadowTrails: boolean }) => unknown;
-  GetTrailStatusCommand: new (input: { Name: string }) => unknown;
-}
-
-/**
- * Returns a TrailApi on the AWS SDK's CloudTrail client, or undefined when
- * `@aws-sdk/client-cloudtrail` cannot be loaded.
- * TODO: import the client statically once the project depends on `@aws-sdk/client-cloudtrail`;
- * until then the module name is a variable, so type checking and bundling do not need it.
- */
-export async function sdkTrailApi(region: string): Promise<TrailApi | undefined> {
-  const moduleName = '@aws-sdk/client-cloudtrail';
-  let sdk: CloudTrailModule;
-  try {
-    sdk = (await import(moduleName)) as CloudTrailModule;
-  } catch {
-    return undefined;
-  }
-  const client = new sdk.CloudTrailClient({ region });
-  return {
-    describeTrails: async () => {
-      const output = (await client.send(new sdk.DescribeTrailsCommand({ includeShadowTrails: true }))) as {
-        trailList?: Array<{ Name?: string; TrailARN?: string; HomeRegion?: string }>;
-      };
-      return (output.trailList ?? []).map((trail) => ({ name: trail.Name ?? trail.TrailARN ?? 'unnamed', arn: trail.TrailARN, homeRegion: trail.HomeRegion }));
-    },
-    isLogging: async (trail) => ((await client.send(new sdk.GetTrailStatusCommand({ Name: trail }))) as { IsLogging?: boolean }).IsLogging === true,
-  };
 }
 
 /**
@@ -78,12 +41,12 @@ export async function sdkTrailApi(region: string): Promise<TrailApi | undefined>
  */
 export async function checkTrailsAtColdStart(runtime: AuditRuntime): Promise<TrailCheckResult | undefined> {
   const { deps, settings } = runtime;
-  if (!deps.trails) {
+  if (!deps.cloudtrail) {
     deps.logger.warn('Trail check skipped: no CloudTrail client', { region: deps.region });
     return undefined;
   }
   try {
-    const result = await checkTrails(deps, deps.trails);
+    const result = await checkTrails(deps, deps.cloudtrail);
     if (result.logging === 'unknown') {
       deps.logger.warn('Trail check inconclusive: no trail is known to log in the Region', { region: deps.region, trails: result.trails });
       return result;

@@ -1,5 +1,6 @@
 import type { ManagedAlias } from '../config/load.js';
 import type { GenerationItem } from '../state/records.js';
+import { keyTrailEvents } from './cloudtrail.js';
 import { kmsOf, type RetirementDeps } from './deps.js';
 import { blockedIn, foreignGrants, isAsymmetricEncryptionKey, isToolPrincipal, readKeyFacts, usesIn, type KeyFacts } from './key-facts.js';
 import type { CheckName, RetirementAction, RetirementRequest, UseEvidence } from './request.js';
@@ -85,7 +86,7 @@ export async function checkKey(
   const quietSince = new Date(now.getTime() - managed.retire.quietPeriodMs);
   const disabledAt = generation.disabledAt ? new Date(generation.disabledAt) : undefined;
   const searchFrom = request.action === 'delete' && disabledAt && disabledAt < quietSince ? disabledAt : quietSince;
-  const events = await deps.trailIn(key.region).eventsForKey(key.keyArn, searchFrom, now);
+  const events = await keyTrailEvents(deps.cloudtrailIn(key.region), key.keyArn, searchFrom, now);
 
   const quietFailure = quietPeriodFailure(deps, facts, events, quietSince, managed, where);
   if (quietFailure) return quietFailure;

@@ -1,3 +1,4 @@
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Clock } from '../clock.js';
@@ -15,12 +16,6 @@ export interface TrailEvent {
   principal?: string;
   errorCode?: string;
   errorMessage?: string;
-}
-
-/** CloudTrail LookupEvents in one Region, limited to what the retirement checks need. */
-export interface TrailLookup {
-  /** Returns every event whose resources name `keyArn` between `start` and `end`, all pages. */
-  eventsForKey(keyArn: string, start: Date, end: Date): Promise<TrailEvent[]>;
 }
 
 /** A call that failed because the key was disabled or pending deletion, as the audit function marks it. */
@@ -59,8 +54,8 @@ export interface RetirementDeps {
   region: string;
   clock: Clock;
   logger: CoreLogger;
-  /** CloudTrail LookupEvents of one Region. */
-  trailIn: (region: string) => TrailLookup;
+  /** CloudTrail client of a Region, for LookupEvents on a key or its replica in that Region. */
+  cloudtrailIn: (region: string) => CloudTrailClient;
   marks: AuditMarks;
   /** Checks people's identity proofs; the retire function has none and needs none. */
   identity?: IdentityVerifier;
@@ -76,8 +71,20 @@ export interface RetirementDeps {
   toolRolePatterns: string[];
 }
 
+/** Functions of a stack; each has its own role. */
+const TOOL_FUNCTIONS = ['rotate', 'retire', 'approval', 'audit'];
+
 /** Role names follow kms-rotator-<stage>-<region>-<function>, so every stack's roles match this. */
-export const DEFAULT_TOOL_ROLE_PATTERNS = ['arn:aws*:iam::*:role/kms-rotator-*-rotate', 'arn:aws*:iam::*:role/kms-rotator-*-retire', 'arn:aws*:iam::*:role/kms-rotator-*-approval', 'arn:aws*:iam::*:role/kms-rotator-*-audit'];
+export const DEFAULT_TOOL_ROLE_PATTERNS = toolRolePatterns('*');
+
+/**
+ * Returns the ARN patterns of the roles of every stack of `stage`, in any Region and account.
+ * NOTE: `*` spans dashes, so the patterns of stage `prod` also match the roles of a stage named
+ * `prod-<something>`.
+ */
+export function toolRolePatterns(stage: string): string[] {
+  return TOOL_FUNCTIONS.map((name) => `arn:aws*:iam::*:role/kms-rotator-${stage}-*-${name}`);
+}
 
 export function kmsOf(deps: Pick<RetirementDeps, 'kms' | 'kmsIn' | 'region'>, region: string): KMSClient {
   if (region === deps.region) return deps.kms;

@@ -1,3 +1,4 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeyMarks } from '../audit/marks.js';
@@ -8,15 +9,15 @@ import { stsIdentityVerifier } from '../rotation/identity.js';
 import { loadEnvironment } from '../runtime/environment.js';
 import { StateTable } from '../state/state-table.js';
 import { auditMarksFrom } from './audit-marks.js';
-import { signedTrailLookup } from './cloudtrail.js';
-import { DEFAULT_TOOL_ROLE_PATTERNS, type RetirementDeps, type TrailLookup } from './deps.js';
+import { toolRolePatterns, type RetirementDeps } from './deps.js';
 import { RetirementStore } from './store.js';
 
 /**
  * Builds the retirement dependencies of a deployed function from its environment and validates
- * the config. `invokeSelf` is left to the approval handler, which reads its own ARN from each invoke's context.
+ * the config. `stage` is the deployment stage, whose roles count as the tool's own.
+ * `invokeSelf` is left to the approval handler, which reads its own ARN from each invoke's context.
  */
-export function retirementColdStart(logger: Logger): { deps: RetirementDeps; config: RotationConfig } {
+export function retirementColdStart(logger: Logger, stage: string): { deps: RetirementDeps; config: RotationConfig } {
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
   const clients = createClients({ region: environment.region });
@@ -29,15 +30,14 @@ export function retirementColdStart(logger: Logger): { deps: RetirementDeps; con
     }
     return kms;
   };
-  // NOTE: CloudTrail is always reached at its Regional AWS endpoint; no AWS_ENDPOINT_URL_CLOUDTRAIL is read.
-  const trails = new Map<string, TrailLookup>();
-  const trailIn = (region: string): TrailLookup => {
-    let trail = trails.get(region);
-    if (!trail) {
-      trail = signedTrailLookup({ region, credentialsFrom: clients.kms });
-      trails.set(region, trail);
+  const regionalCloudTrail = new Map<string, CloudTrailClient>();
+  const cloudtrailIn = (region: string): CloudTrailClient => {
+    let cloudtrail = regionalCloudTrail.get(region);
+    if (!cloudtrail) {
+      cloudtrail = new CloudTrailClient({ region });
+      regionalCloudTrail.set(region, cloudtrail);
     }
-    return trail;
+    return cloudtrail;
   };
   const deps: RetirementDeps = {
     kms: clients.kms,
@@ -49,10 +49,10 @@ export function retirementColdStart(logger: Logger): { deps: RetirementDeps; con
     region: environment.region,
     clock: systemClock,
     logger,
-    trailIn,
+    cloudtrailIn,
     marks: auditMarksFrom(new KeyMarks(clients.dynamodb, environment.tableName)),
     identity: stsIdentityVerifier(environment.stsEndpoint),
-    toolRolePatterns: DEFAULT_TOOL_ROLE_PATTERNS,
+    toolRolePatterns: toolRolePatterns(stage),
   };
   return { deps, config };
 }

@@ -20,6 +20,17 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   };
 }
 
+/**
+ * Returns the deployment stage from `KMS_ROTATOR_STAGE`. The audit, retire and approval functions
+ * need it to recognise the tool's own roles, `kms-rotator-<stage>-<region>-<function>`.
+ */
+export function loadStage(env: NodeJS.ProcessEnv = process.env): string {
+  const stage = env.KMS_ROTATOR_STAGE;
+  if (!stage) throw new Error('Environment variable KMS_ROTATOR_STAGE is required: the stage the stack was deployed with, such as prod');
+  if (!/^[A-Za-z0-9-]+$/.test(stage)) throw new Error(`Environment variable KMS_ROTATOR_STAGE has the invalid value ${JSON.stringify(stage)}; use letters, digits and -`);
+  return stage;
+}
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`Environment variable ${name} is required`);

@@ -1,11 +1,12 @@
+import { CreateTrailCommand, StopLoggingCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorCall } from '../../local/emulator/index.js';
 import { approverIdentity, operatorIdentity } from '../../local/identities.js';
 import { handleAuditEvent } from '../../src/audit/process.js';
-import { checkTrailsAtColdStart, type TrailApi } from '../../src/audit/trail-check.js';
+import { checkTrailsAtColdStart } from '../../src/audit/trail-check.js';
 import { createAliasedKey, startTestCloud, type TestCloud } from '../support/local-cloud.js';
-import { auditRuntime, published } from './support.js';
+import { auditRuntime, cloudTrailClient, published } from './support.js';
 
 /**
  * Builds the EventBridge event CloudTrail would deliver for one call the emulator served.
@@ -175,38 +176,52 @@ describe('trail check', () => {
     await test.close();
   });
 
-  const trails = (logging: Record<string, boolean | Error>): TrailApi => ({
-    describeTrails: async () => Object.keys(logging).map((name) => ({ name, arn: `arn:aws:cloudtrail:us-east-1:111122223333:trail/${name}` })),
-    isLogging: async (arn) => {
-      const status = logging[arn.split('/').at(-1) as string];
-      if (status instanceof Error) throw status;
-      return status as boolean;
-    },
-  });
+  /** Makes every GetTrailStatus through `cloudtrail` fail as it does for an organization trail seen from a member account. */
+  const denyTrailStatus = (cloudtrail: CloudTrailClient): CloudTrailClient => {
+    cloudtrail.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetTrailStatusCommand') throw Object.assign(new Error('User is not authorized to perform: cloudtrail:GetTrailStatus'), { name: 'AccessDeniedException' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'denyTrailStatus' },
+    );
+    return cloudtrail;
+  };
 
   it('alerts once when no trail logs', async () => {
-    const stopped = trails({ management: false });
+    // The emulator's one trail, local-trail, logs until someone stops it.
+    await cloudTrailClient(test, operatorIdentity).send(new StopLoggingCommand({ Name: 'local-trail' }));
 
-    const first = await checkTrailsAtColdStart(auditRuntime(test, { trails: stopped }));
-    await checkTrailsAtColdStart(auditRuntime(test, { trails: stopped }));
+    const first = await checkTrailsAtColdStart(auditRuntime(test, { cloudtrail: cloudTrailClient(test) }));
+    await checkTrailsAtColdStart(auditRuntime(test, { cloudtrail: cloudTrailClient(test) }));
 
     expect(first?.logging).toBe(false);
+    expect(first?.trails).toEqual([{ name: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/local-trail', logging: false }]);
     expect(published(test, 'Audit Alert').map((alert) => [alert.ruleId, alert.severity, alert.summary])).toEqual([
       ['no-trail-logging', 'high', 'No CloudTrail trail is logging in us-east-1 (1 trails apply to it), so EventBridge delivers no KMS API calls and this audit sees none'],
     ]);
   });
 
   it('stays quiet while a trail logs', async () => {
-    const result = await checkTrailsAtColdStart(auditRuntime(test, { trails: trails({ stopped: false, organization: true }) }));
+    // A trail created through the API does not log until StartLogging; local-trail does.
+    await cloudTrailClient(test, operatorIdentity).send(new CreateTrailCommand({ Name: 'stopped', S3BucketName: 'audit-logs' }));
+
+    const result = await checkTrailsAtColdStart(auditRuntime(test, { cloudtrail: cloudTrailClient(test) }));
 
     expect(result?.logging).toBe(true);
+    expect(result?.trails.map((trail) => trail.name)).toContain('arn:aws:cloudtrail:us-east-1:111122223333:trail/local-trail');
     expect(published(test, 'Audit Alert')).toEqual([]);
   });
 
   it('does not alert on an unreadable trail', async () => {
-    const result = await checkTrailsAtColdStart(auditRuntime(test, { trails: trails({ organization: Object.assign(new Error('denied'), { name: 'AccessDeniedException' }) }) }));
+    const result = await checkTrailsAtColdStart(auditRuntime(test, { cloudtrail: denyTrailStatus(cloudTrailClient(test)) }));
 
     expect(result?.logging).toBe('unknown');
+    expect(published(test, 'Audit Alert')).toEqual([]);
+  });
+
+  it('skips the check without a client', async () => {
+    expect(await checkTrailsAtColdStart(auditRuntime(test))).toBeUndefined();
     expect(published(test, 'Audit Alert')).toEqual([]);
   });
 });

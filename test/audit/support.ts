@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { LOCAL_BUS_NAME, LOCAL_TABLE_NAME } from '../../local/cloud.js';
-import { toolIdentity } from '../../local/identities.js';
+import { toolIdentity, type LocalIdentity } from '../../local/identities.js';
 import { KeyMarks } from '../../src/audit/marks.js';
 import { RejectionLog, type AuditRuntime } from '../../src/audit/process.js';
 import { managedAliasTest } from '../../src/audit/managed-aliases.js';
 import { resolveAuditSettings } from '../../src/audit/rules.js';
 import { AuditStore } from '../../src/audit/store.js';
-import type { TrailApi } from '../../src/audit/trail-check.js';
 import { parseConfig, type RotationConfig } from '../../src/config/load.js';
 import type { TestCloud } from '../support/local-cloud.js';
 
@@ -26,7 +26,7 @@ export function auditConfig(settings = ''): RotationConfig {
 /** Builds an audit runtime on the local cloud, signed as the tool, for stage `stage` and state table `stateTableName`. */
 export function auditRuntime(
   test: TestCloud,
-  options: { config?: RotationConfig; stage?: string; stateTableName?: string; trails?: TrailApi; logger?: Logger } = {},
+  options: { config?: RotationConfig; stage?: string; stateTableName?: string; cloudtrail?: CloudTrailClient; logger?: Logger } = {},
 ): AuditRuntime {
   const clients = test.cloud.clients(toolIdentity);
   const config = options.config ?? auditConfig();
@@ -42,12 +42,21 @@ export function auditRuntime(
       stage: options.stage ?? 'prod',
       clock: test.clock,
       logger: options.logger ?? new Logger({ serviceName: 'kms-rotator', logLevel: 'SILENT' }),
-      trails: options.trails,
+      ...(options.cloudtrail ? { cloudtrail: options.cloudtrail } : {}),
     },
     settings: resolveAuditSettings(config),
     isManagedAlias: managedAliasTest(config),
     rejections: new RejectionLog(),
   };
+}
+
+/** Returns a CloudTrail client of the local cloud's emulator, signed as `identity`. */
+export function cloudTrailClient(test: TestCloud, identity: LocalIdentity = toolIdentity): CloudTrailClient {
+  return new CloudTrailClient({
+    region: test.cloud.region,
+    endpoint: test.cloud.emulator.endpoint,
+    credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+  });
 }
 
 /** Events published on the project's bus with `detailType`, details parsed. */

@@ -1,40 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { verifyIdentityProof } from '../../src/identity/verify-proof.js';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
+import { localRetirementDeps, startApprovalServer, type ApprovalServer, type LocalRetirementDeps } from '../../local/approval-server.js';
 import { approverIdentity, defaultIdentities, operatorIdentity } from '../../local/identities.js';
+import type { RetirementRequest } from '../../src/retirement/request.js';
+import { ALIAS, retireConfig, ROTATED_AT, supersededKey } from '../retirement/support.js';
+import { DAY_MS, startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { runCli } from './run-cli.js';
-import { startSigV4Server, type ReceivedRequest } from './sigv4-server.js';
+import { startSigV4Server } from './sigv4-server.js';
 
-const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const REQUEST = {
-  id: 'req-0001',
-  keyArn: KEY_ARN,
-  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-  alias: 'alias/cli-payments',
-  action: 'disable',
-  status: 'open',
-  requestedBy: operatorIdentity.arn,
-  createdAt: '2027-01-01T09:00:00.000Z',
-  expiresAt: '2027-01-04T09:00:00.000Z',
-  requiredApprovals: 1,
-  approvals: [],
-};
+const REQUEST_ID = /^Filed request ([0-9a-f-]{36}): /;
 
-let cloud: LocalCloud;
-let api: Awaited<ReturnType<typeof startSigV4Server>>;
+let test: TestCloud;
+let retirement: LocalRetirementDeps;
+let api: ApprovalServer;
 let lambda: Awaited<ReturnType<typeof startSigV4Server>>;
+/** The key that the rotation at day 91 superseded, which the requests below retire. */
+let oldKeyArn: string;
+let oldKeyId: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ clock: systemClock });
-  api = await startSigV4Server('execute-api', defaultIdentities, (request) => {
-    if (request.method === 'POST' && request.path === '/dev/requests') return { status: 201, body: { request: REQUEST } };
-    if (request.method === 'GET' && request.path === '/dev/requests') return { status: 200, body: { requests: request.query.status === 'done' ? [] : [REQUEST] } };
-    if (request.method === 'POST' && request.path === '/dev/requests/req-0001/approve') return { status: 202, body: { request: { ...REQUEST, status: 'executing' } } };
-    if (request.method === 'POST' && request.path === '/dev/requests/req-0001/reject') return { status: 200, body: { request: { ...REQUEST, status: 'rejected' } } };
-    if (request.path.startsWith('/dev/requests/missing')) return { status: 404, body: { error: { code: 'NotFound', message: 'No request missing' } } };
-    return { status: 400, body: { error: { code: 'BadRequest', message: `unexpected ${request.method} ${request.path}` } } };
-  });
+  test = await startTestCloud();
+  const config = retireConfig();
+  ({ oldKeyArn, oldKeyId } = await supersededKey(test, config));
+  // Past the default quiet period of 30 days, so the approved request passes its checks.
+  test.clock.set(ROTATED_AT + 31 * DAY_MS);
+  retirement = localRetirementDeps(test.cloud, config);
+  api = await startApprovalServer({ deps: retirement.deps, config });
   lambda = await startSigV4Server('lambda', defaultIdentities, (request) => {
     const event = JSON.parse(request.body) as { alias?: string };
     if (event.alias === 'alias/unknown') {
@@ -46,71 +36,95 @@ beforeAll(async () => {
     }
     return { status: 200, body: { alias: event.alias, region: 'us-east-1', outcome: 'rotated', currentKeyId: 'new-key', previousKeyId: 'old-key' } };
   });
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
-  await Promise.all([cloud?.close(), api?.close(), lambda?.close()]);
+  await Promise.all([api?.close(), lambda?.close()]);
+  await retirement?.settled();
+  await test?.close();
 });
 
-/** Verifies the identity proof in a request body with the local cloud's STS and returns the caller's ARN. */
-async function proofCaller(request: ReceivedRequest | undefined, verb: string, keyId?: string): Promise<string> {
-  const body = JSON.parse(request?.body ?? '{}') as { requestId: string; identityProof: unknown };
-  const caller = await verifyIdentityProof(body.identityProof, { requestId: body.requestId, verb, ...(keyId ? { keyId } : {}) }, { stsEndpoint: `${cloud.endpoints.kms}/` });
-  return caller.arn;
+/** Options that point a `requests` command at the local approval API, with proofs signed for the emulator's STS. */
+function apiArgs(): string[] {
+  return ['--api', api.endpoint, '--endpoint', test.cloud.endpoints.kms];
 }
 
-describe('kms-rotator requests against a SigV4-checking API', () => {
-  it('files, lists, approves and rejects', async () => {
-    const apiArgs = ['--api', `${api.url}/dev`, '--endpoint', cloud.endpoints.kms];
-    const [filed, listed, listedDone, approved, rejected] = await Promise.all([
-      runCli(['requests', 'file', KEY_ARN, '--action', 'delete', '--pending-window', '7', '--reason', 'superseded in 2026', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'list', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'list', '--status', 'done', '--json', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'approve', 'req-0001', ...apiArgs], approverIdentity),
-      runCli(['requests', 'reject', 'req-0001', '--reason', 'still in use', ...apiArgs], approverIdentity),
+/** Returns the request id from the output of `requests file`. */
+function filedId(stdout: string): string {
+  const id = REQUEST_ID.exec(stdout)?.[1];
+  if (!id) throw new Error(`No request id in ${JSON.stringify(stdout)}`);
+  return id;
+}
+
+describe('kms-rotator requests against the local approval API', () => {
+  it('files, lists, rejects and approves', async () => {
+    const expires = new Date(ROTATED_AT + 31 * DAY_MS + 72 * 3_600_000).toISOString();
+
+    const filed = await runCli(['requests', 'file', oldKeyArn, '--action', 'disable', '--reason', 'superseded in 2027', ...apiArgs()], operatorIdentity);
+    expect(filed.stderr).toBe('');
+    expect(filed.code).toBe(0);
+    const firstId = filedId(filed.stdout);
+    expect(filed.stdout).toBe(`Filed request ${firstId}: disable ${oldKeyArn}; status open, expires ${expires}.\n`);
+
+    const listed = await runCli(['requests', 'list', ...apiArgs()], operatorIdentity);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^id +status +action +alias +key +requested by +created +expires +approvals$/),
+      expect.stringMatching(new RegExp(`^${firstId} +open +disable +${ALIAS} +${oldKeyId} +${operatorIdentity.arn} +2027-05-03 +2027-05-06 +0/1$`)),
+      '',
     ]);
 
-    expect(filed).toEqual({ code: 0, stderr: '', stdout: `Filed request req-0001: delete ${KEY_ARN}; status open, expires 2027-01-04T09:00:00.000Z.\n` });
-    expect(listed).toEqual({
-      code: 0,
-      stderr: '',
-      stdout: [
-        'id        status  action   alias               key                                   requested by                          created     expires     approvals',
-        'req-0001  open    disable  alias/cli-payments  1234abcd-12ab-34cd-56ef-1234567890ab  arn:aws:iam::111122223333:user/alice  2027-01-01  2027-01-04  0/1',
-        '',
-      ].join('\n'),
-    });
-    expect(listedDone).toEqual({ code: 0, stderr: '', stdout: '{\n  "requests": []\n}\n' });
-    expect(approved).toEqual({ code: 0, stderr: '', stdout: 'Approved request req-0001; status executing.\n' });
-    expect(rejected).toEqual({ code: 0, stderr: '', stdout: 'Rejected request req-0001.\n' });
+    const rejected = await runCli(['requests', 'reject', firstId, '--reason', 'still in use', ...apiArgs()], approverIdentity);
+    expect(rejected).toEqual({ code: 0, stderr: '', stdout: `Rejected request ${firstId}.\n` });
 
-    const byPath = (method: string, path: string) => api.received.find((request) => request.method === method && request.path === path);
-    const fileRequest = byPath('POST', '/dev/requests');
-    expect(fileRequest?.signedBy).toBe(operatorIdentity.accessKeyId);
-    expect(JSON.parse(fileRequest?.body ?? '{}')).toMatchObject({ keyArn: KEY_ARN, action: 'delete', reason: 'superseded in 2026', pendingWindowInDays: 7 });
-    expect(await proofCaller(fileRequest, 'file-retirement:delete', KEY_ARN)).toBe(operatorIdentity.arn);
-    expect(api.received.filter((request) => request.method === 'GET').map((request) => request.query)).toEqual(expect.arrayContaining([{}, { status: 'done' }]));
-    expect(await proofCaller(byPath('POST', '/dev/requests/req-0001/approve'), 'approve-retirement:req-0001')).toBe(approverIdentity.arn);
-    const rejectRequest = byPath('POST', '/dev/requests/req-0001/reject');
-    expect(JSON.parse(rejectRequest?.body ?? '{}')).toMatchObject({ reason: 'still in use' });
-    expect(await proofCaller(rejectRequest, 'reject-retirement:req-0001')).toBe(approverIdentity.arn);
-  }, 60_000);
+    const refiled = await runCli(['requests', 'file', oldKeyArn, '--action', 'disable', '--reason', 'the batch job moved', ...apiArgs()], operatorIdentity);
+    expect(refiled.code).toBe(0);
+    const secondId = filedId(refiled.stdout);
+
+    const selfApproved = await runCli(['requests', 'approve', secondId, ...apiArgs()], operatorIdentity);
+    expect(selfApproved.code).toBe(1);
+    expect(selfApproved.stderr).toMatch(new RegExp(`^Error: The API answered POST /requests/${secondId}/approve with HTTP 403: self-approval: `));
+
+    const approved = await runCli(['requests', 'approve', secondId, ...apiArgs()], approverIdentity);
+    expect(approved).toEqual({ code: 0, stderr: '', stdout: `Approved request ${secondId}; status executing.\n` });
+    await retirement.settled();
+
+    const done = await runCli(['requests', 'list', '--status', 'done', '--json', ...apiArgs()], operatorIdentity);
+    expect(done.code).toBe(0);
+    const requests = (JSON.parse(done.stdout) as { requests: RetirementRequest[] }).requests;
+    expect(requests.map((request) => [request.id, request.status, request.requestedBy])).toEqual([[secondId, 'done', operatorIdentity.arn]]);
+    expect(requests[0]?.approvals.map((approval) => approval.by)).toEqual([approverIdentity.arn]);
+
+    const rejectedList = await runCli(['requests', 'list', '--status', 'rejected', '--json', ...apiArgs()], operatorIdentity);
+    const rejectedRequests = (JSON.parse(rejectedList.stdout) as { requests: RetirementRequest[] }).requests;
+    expect(rejectedRequests.map((request) => [request.id, request.decision?.by, request.decision?.reason])).toEqual([[firstId, approverIdentity.arn, 'still in use']]);
+  }, 120_000);
 
   it('reports API errors, bad signatures and bad input', async () => {
-    const apiArgs = ['--api', `${api.url}/dev`];
     const forged = { ...operatorIdentity, secretAccessKey: 'not-the-secret' };
-    const [forgedRun, notFound, badAction, badWindow, windowForDisable, badKey, badApi] = await Promise.all([
-      runCli(['requests', 'list', ...apiArgs], forged),
-      runCli(['requests', 'approve', 'missing', ...apiArgs], approverIdentity),
-      runCli(['requests', 'file', KEY_ARN, '--action', 'destroy', '--reason', 'x', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'file', KEY_ARN, '--action', 'delete', '--pending-window', '3', '--reason', 'x', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'file', KEY_ARN, '--action', 'disable', '--pending-window', '7', '--reason', 'x', ...apiArgs], operatorIdentity),
-      runCli(['requests', 'file', '1234abcd', '--action', 'disable', '--reason', 'x', ...apiArgs], operatorIdentity),
+    const [forgedRun, notFound, notAllowed, badAction, badWindow, windowForDisable, badKey, badApi] = await Promise.all([
+      runCli(['requests', 'list', ...apiArgs()], forged),
+      runCli(['requests', 'approve', 'missing', ...apiArgs()], approverIdentity),
+      runCli(['requests', 'file', oldKeyArn, '--action', 'delete', '--pending-window', '7', '--reason', 'x', ...apiArgs()], operatorIdentity),
+      runCli(['requests', 'file', oldKeyArn, '--action', 'destroy', '--reason', 'x', ...apiArgs()], operatorIdentity),
+      runCli(['requests', 'file', oldKeyArn, '--action', 'delete', '--pending-window', '3', '--reason', 'x', ...apiArgs()], operatorIdentity),
+      runCli(['requests', 'file', oldKeyArn, '--action', 'disable', '--pending-window', '7', '--reason', 'x', ...apiArgs()], operatorIdentity),
+      runCli(['requests', 'file', '1234abcd', '--action', 'disable', '--reason', 'x', ...apiArgs()], operatorIdentity),
       runCli(['requests', 'list', '--api', '127.0.0.1:1'], operatorIdentity),
     ]);
 
-    expect(forgedRun).toEqual({ code: 1, stdout: '', stderr: 'Error: The API answered GET /requests with HTTP 403: InvalidSignature: signature does not match\n' });
-    expect(notFound).toEqual({ code: 1, stdout: '', stderr: 'Error: The API answered POST /requests/missing/approve with HTTP 404: NotFound: No request missing\n' });
+    expect(forgedRun.code).toBe(1);
+    expect(forgedRun.stdout).toBe('');
+    // API Gateway's AWS_IAM authorizer rejects a bad signature with 403 and a `message`, before the function runs.
+    expect(forgedRun.stderr).toBe(
+      'Error: The API answered GET /requests with HTTP 403: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n',
+    );
+    expect(notFound).toEqual({ code: 1, stdout: '', stderr: 'Error: The API answered POST /requests/missing/approve with HTTP 404: unknown-request: No retirement request missing in us-east-1.\n' });
+    expect(notAllowed).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'Error: The API answered POST /requests with HTTP 400: deletion-not-allowed: Invalid action: alias/orders does not allow deletion (retire.allowDeletion is false in rotation.config.yml).\n',
+    });
     expect(badAction).toEqual({ code: 2, stdout: '', stderr: "error: option '--action <action>' argument 'destroy' is invalid. Allowed choices are disable, delete.\n(add --help for usage)\n" });
     expect(badWindow).toEqual({
       code: 2,
