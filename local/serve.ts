@@ -1,17 +1,23 @@
 /**
- * `npm run local-cloud`: serves the emulator (KMS, EventBridge, STS) and dynalite on 127.0.0.1
- * with the state table and bus created, and prints the environment that points the AWS SDK, and so
- * `npm run invoke`, at them. Runs until interrupted.
+ * `npm run local-cloud [-- --state FILE]`: serves the emulator (KMS, EventBridge, STS, CloudTrail)
+ * and dynalite on 127.0.0.1 with the state table and bus created, and prints the environment that
+ * points the AWS SDK, `npm run invoke` and the CLI at them. Runs until interrupted.
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
 import { LOCAL_BUS_NAME, LOCAL_TABLE_NAME, startLocalCloud } from './cloud.js';
+import { VirtualClock } from './clock.js';
 import { toolIdentity } from './identities.js';
+import { lockStateFile, readRunnerState } from './runner-state.js';
 
 const { values } = parseArgs({ options: { state: { type: 'string' } } });
-const cloud = await startLocalCloud({ clock: systemClock, stateFile: values.state });
+// A state file from `npm start` carries on at the virtual time that run ended, so key ages match its timeline.
+const saved = values.state ? readRunnerState(values.state) : undefined;
+const clock = saved ? new VirtualClock(Date.parse(saved.clock)) : systemClock;
+const unlock = values.state ? lockStateFile(values.state) : undefined;
+const cloud = await startLocalCloud({ clock, stateFile: values.state });
 
-console.log(`Local cloud on 127.0.0.1 (Region ${cloud.region}). In another shell:
+console.log(`Local cloud on 127.0.0.1 (Region ${cloud.region}), at ${clock.now().toISOString()}${saved ? ' (virtual time, frozen)' : ''}. In another shell:
 
 export AWS_REGION=${cloud.region}
 export AWS_ACCESS_KEY_ID=${toolIdentity.accessKeyId} AWS_SECRET_ACCESS_KEY=${toolIdentity.secretAccessKey}
@@ -23,6 +29,9 @@ Press Ctrl+C to stop.`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void cloud.close().then(() => process.exit(0));
+    void cloud.close().then(() => {
+      unlock?.();
+      process.exit(0);
+    });
   });
 }
