@@ -19,6 +19,7 @@ const YAML = require('yaml');
 
 const CONFIG_PATH = path.resolve(__dirname, '..', 'rotation.config.yml');
 const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
+const DEFAULT_RETIRE_SCHEDULE = 'rate(1 day)';
 /** Same pattern as REGION in src/config/schema.ts. */
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
@@ -115,10 +116,24 @@ function aliasArn(region, name) {
   return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:${region}:\${AWS::AccountId}:${name}` };
 }
 
+/**
+ * Returns `settings.<name>` of the config, or `fallback` when it is absent.
+ * @throws Error naming the setting when it is not a string. src/config/schema.ts checks the
+ * expression itself when the function starts and in `npm run check-config`.
+ */
+function scheduleSetting(config, name, fallback) {
+  const schedule = config.settings?.[name] ?? fallback;
+  if (typeof schedule !== 'string') {
+    throw new Error(`${CONFIG_PATH}: settings.${name} must be a string such as "${fallback}"; got ${JSON.stringify(schedule)}`);
+  }
+  return schedule;
+}
+
 module.exports = {
   NO_ALIAS_PLACEHOLDER,
   NO_REPLICA_REGION_PLACEHOLDER,
   DEFAULT_SWEEP_SCHEDULE,
+  DEFAULT_RETIRE_SCHEDULE,
   aliasesInRegion,
   replicaAliasesOf,
 
@@ -150,12 +165,9 @@ module.exports = {
     return regions.length > 0 ? regions : [NO_REPLICA_REGION_PLACEHOLDER];
   },
 
-  /** `settings.sweepSchedule`, an EventBridge schedule expression. */
-  sweepSchedule: async () => {
-    const schedule = readConfig().settings?.sweepSchedule ?? DEFAULT_SWEEP_SCHEDULE;
-    if (typeof schedule !== 'string') {
-      throw new Error(`${CONFIG_PATH}: settings.sweepSchedule must be a string such as "${DEFAULT_SWEEP_SCHEDULE}"`);
-    }
-    return schedule;
-  },
+  /** `settings.sweepSchedule`, the EventBridge schedule expression of the rotate function. */
+  sweepSchedule: async () => scheduleSetting(readConfig(), 'sweepSchedule', DEFAULT_SWEEP_SCHEDULE),
+
+  /** `settings.retireSchedule`, the EventBridge schedule expression of the retire function. */
+  retireSchedule: async () => scheduleSetting(readConfig(), 'retireSchedule', DEFAULT_RETIRE_SCHEDULE),
 };

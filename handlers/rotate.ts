@@ -7,6 +7,7 @@ import { createClients } from '../src/aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
+import { createKeyPacer } from '../src/rotation/pacer.js';
 import { stsIdentityVerifier } from '../src/rotation/identity.js';
 import { addOutcomeMetrics } from '../src/rotation/metrics.js';
 import { loadEnvironment } from '../src/runtime/environment.js';
@@ -42,6 +43,7 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
     logger,
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
     identity: stsIdentityVerifier(environment.stsEndpoint),
+    createKeyPacer: createKeyPacer(config.quotaShare),
   };
   return { deps, config };
 }

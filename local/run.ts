@@ -74,7 +74,7 @@ async function runWithState(stateFile: string | undefined, days: number, config:
   const resolved = await resolveServerlessConfig(process.cwd());
   const schedules = {
     rotate: functionSchedules(resolved, 'rotate'),
-    retire: functionSchedules(resolved, 'retire', config.retireSchedule),
+    retire: functionSchedules(resolved, 'retire'),
   };
 
   const saved = stateFile ? readRunnerState(stateFile) : undefined;
@@ -157,10 +157,9 @@ async function playScene(cloud: LocalCloud, deps: RotationDeps, config: Rotation
   timeline.personRequest(deps.clock.now(), scene.by.arn, scene.verb, String(scene.event.reason ?? ''), result);
 }
 
-/** The parsed schedules of one function in the resolved serverless.yml, or of `fallback` when it has none. */
-function functionSchedules(resolved: unknown, functionName: string, fallback?: string) {
+/** The parsed schedules of one function in the resolved serverless.yml. */
+function functionSchedules(resolved: unknown, functionName: string) {
   const expressions = scheduleExpressions(resolved, functionName);
-  if (expressions.length === 0 && fallback) expressions.push(fallback);
   if (expressions.length === 0) throw new Error(`serverless.yml gives the ${functionName} function no schedule; add a schedule event to it`);
   return expressions.map((expression) => ({ expression, schedule: parseSchedule(expression) }));
 }

@@ -4,6 +4,7 @@ import {
   ListGrantsCommand,
   ListResourceTagsCommand,
   MalformedPolicyDocumentException,
+  type CreateKeyCommandInput,
   type KeyMetadata,
   type KMSClient,
   type Tag,
@@ -12,6 +13,7 @@ import type { ManagedAlias } from '../config/load.js';
 import { ROTATION_STEPS, type AliasItem, type GrantSummary, type RotationRecord } from '../state/records.js';
 import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, RotationStepError, describeAwsError } from './errors.js';
+import { isThrottling } from './report.js';
 import type { RotationRequest } from './rotation-request.js';
 import { buildSuccessorRequest } from './successor.js';
 
@@ -48,9 +50,10 @@ export async function createSuccessor(
 
   let created: KeyMetadata | undefined;
   try {
-    created = (await deps.kmsSingleAttempt.send(new CreateKeyCommand(createRequest))).KeyMetadata;
+    created = await createKeyOnce(deps, createRequest);
   } catch (error) {
     if (isServiceRejection(error)) await deps.table.clearRotation(region, alias, request.runId, intent.id);
+    if (isThrottling(error)) request.onCreateThrottled?.();
     if (error instanceof MalformedPolicyDocumentException) {
       throw new RotationBlockedError(
         `KMS rejected the key policy of ${oldKey.KeyId}, copied verbatim to its successor: ${error.message}. kms-rotator never changes a policy or bypasses the policy lockout safety check; let the role that creates keys administer them under this policy, then the next sweep rotates.`,
@@ -71,6 +74,29 @@ export async function createSuccessor(
 }
 
 /** Reads the key policy of `key`, whose ARN or id must be of the Region of `kms`. */
+/** Attempts of CreateKey when KMS throttles it; a throttled call made no key, so it is safe to send again. */
+const CREATE_KEY_ATTEMPTS = 4;
+const CREATE_KEY_BACKOFF_MS = 100;
+
+/**
+ * Calls CreateKey through the client without SDK retries. Only a ThrottlingException, which KMS
+ * answers without creating a key, is sent again, after an exponential backoff; any other failure,
+ * and a lost answer above all, is thrown, because a second call could make a second key.
+ */
+async function createKeyOnce(deps: RotationDeps, createRequest: CreateKeyCommandInput): Promise<KeyMetadata | undefined> {
+  for (let attempt = 1; ; attempt += 1) {
+    await deps.createKeyPacer?.wait();
+    try {
+      return (await deps.kmsSingleAttempt.send(new CreateKeyCommand(createRequest))).KeyMetadata;
+    } catch (error) {
+      const throttled = error instanceof Error && error.name === 'ThrottlingException';
+      if (!throttled || attempt >= CREATE_KEY_ATTEMPTS) throw error;
+      deps.logger.warn('CreateKey was throttled; trying again', { attempt, error: describeAwsError(error) });
+      await new Promise((resolve) => setTimeout(resolve, CREATE_KEY_BACKOFF_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 export async function readPolicy(kms: KMSClient, key: KeyMetadata): Promise<string> {
   const output = await kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn ?? key.KeyId, PolicyName: 'default' }));
   if (!output.Policy) throw new RotationStepError('create', `GetKeyPolicy returned no policy for ${key.KeyId}`);

@@ -27,6 +27,8 @@ export interface RotationDeps {
    * primary Region uses `kms`. Without it, a multi-Region alias fails at its replica checks.
    */
   kmsIn?: (region: string) => KMSClient;
+  /** Spaces CreateKey calls to the run's share of the KMS quota; without it, calls are not spaced. */
+  createKeyPacer?: { wait(): Promise<void> };
   /** Checks the identity proofs of people's requests; without it, requests that need one are rejected. */
   identity?: IdentityVerifier;
 }

@@ -37,4 +37,6 @@ export interface AliasOutcome {
   keyAgeDays?: number;
   step?: RotationStepName;
   message?: string;
+  /** A failure that another attempt may not meet (throttling, a server fault, a timeout). */
+  transient?: boolean;
 }

@@ -32,6 +32,7 @@ export async function failed(
     message,
   };
   if (keyId) outcome.currentKeyId = keyId;
+  if (!blocked && isTransient(error)) outcome.transient = true;
 
   try {
     const detail = { version: 1, alias: managed.alias, region: managed.region, keyId, step, error: message };
@@ -68,4 +69,36 @@ export async function announceMadeChange(
     deps.logger.error('Could not publish the event of a change that was made', { ...ids, detailType, error: describeAwsError(error) });
     return `The change was made, but the ${detailType} event could not be published: ${describeAwsError(error)}. Do not ask for the change again.`;
   }
+}
+
+const TRANSIENT_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'KMSInternalException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+
+/**
+ * True when the error, or the AWS error it wraps, is one that a later attempt may not meet:
+ * throttling, a server fault, a timeout or a dropped connection.
+ */
+export function isTransient(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const fault = current as { $fault?: string; $retryable?: unknown; code?: string };
+    if (TRANSIENT_ERROR_NAMES.has(current.name) || fault.$fault === 'server' || fault.$retryable) return true;
+    if (fault.code === 'ECONNRESET' || fault.code === 'ECONNREFUSED' || fault.code === 'EPIPE') return true;
+  }
+  return false;
+}
+
+/** True when KMS refused a call because of a request quota. */
+export function isThrottling(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (current.name === 'ThrottlingException') return true;
+  }
+  return false;
 }

@@ -150,7 +150,7 @@ async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: 
           outcome: OUTCOMES.deferred,
           currentKeyId: target.KeyId,
           keyAgeDays: days(ageMs),
-          message: 'This run reached maxRotationsPerRun; the next sweep rotates the alias',
+          message: request.deferReason ?? 'This run reached maxRotationsPerRun; the next sweep rotates the alias',
         });
       }
       step = 'create';

@@ -17,4 +17,8 @@ export interface RotationRequest {
   requestedBy?: string;
   /** Called once CreateKey has made a successor, so a sweep counts keys against its cap. */
   onKeyCreated?: () => void;
+  /** Called when KMS throttled CreateKey, so a sweep stops creating keys for the rest of the run. */
+  onCreateThrottled?: () => void;
+  /** Why the run may not create a key, for the `deferred` outcome. */
+  deferReason?: string;
 }

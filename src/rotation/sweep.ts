@@ -35,10 +35,31 @@ export async function sweep(
   } catch (error) {
     // Each alias is then planned on its own, two calls per alias instead of two per hundred.
     deps.logger.warn('Could not read the alias targets and items in bulk; planning each alias on its own', { runId, error: describeAwsError(error) });
-    globalPause = await deps.table.getGlobalPause(deps.region);
+    try {
+      globalPause = await deps.table.getGlobalPause(deps.region);
+    } catch (pauseError) {
+      // Without the pause switch no alias may rotate: a person may have paused them all.
+      const message = `Could not read the pause switch of ${deps.region}, so no alias was rotated: ${describeAwsError(pauseError)}`;
+      deps.logger.error('Sweep stopped before any alias', { runId, error: describeAwsError(pauseError) });
+      return { runId, startedAt, aliases: managedAliases.map((managed) => ({ alias: managed.alias, region: managed.region, outcome: OUTCOMES.failed, step: 'plan', message })) };
+    }
   }
   const outcomes: AliasOutcome[] = [];
   let created = 0;
+  let createThrottled = false;
+  // One request shape for both passes: it counts keys against the cap and stops creating after a throttle.
+  const requestFor = (runIdOfAlias: string) => ({
+    runId: runIdOfAlias,
+    trigger: 'schedule' as const,
+    mayCreate: created < config.maxRotationsPerRun && !createThrottled,
+    deferReason: createThrottled ? 'KMS throttled CreateKey in this run; the next sweep rotates the alias' : undefined,
+    onKeyCreated: () => {
+      created += 1;
+    },
+    onCreateThrottled: () => {
+      createThrottled = true;
+    },
+  });
 
   for (const managed of managedAliases) {
     const aliasRunId = `${runId}:${managed.alias}`;
@@ -46,23 +67,31 @@ export async function sweep(
     if (globalPause) {
       outcome = { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
     } else {
-      const request = {
-        runId: aliasRunId,
-        trigger: 'schedule' as const,
-        mayCreate: created < config.maxRotationsPerRun,
-        onKeyCreated: () => {
-          created += 1;
-        },
-      };
+      const request = requestFor(aliasRunId);
       const prefetched = prefetch && { targetKeyId: prefetch.targets.get(managed.alias), item: prefetch.items.get(managed.alias) };
       outcome = managed.strategy === 'native' ? await rotateNative(deps, managed, request, prefetched) : await rotateAlias(deps, config, managed, request, prefetched);
     }
     outcomes.push(outcome);
   }
 
+  // Every step resumes from its record, so a second pass over the failed aliases is safe. It runs
+  // last, when the SDK's retry budget has had the rest of the sweep to refill.
+  let retried = 0;
+  if (!globalPause) {
+    for (const [index, outcome] of outcomes.entries()) {
+      const managed = managedAliases[index];
+      // Only transient failures are worth a second pass, and never a create, whose outcome may be unknown.
+      if (outcome.outcome !== OUTCOMES.failed || !outcome.transient || outcome.step === 'create' || !managed) continue;
+      retried += 1;
+      const request = requestFor(`${runId}:${managed.alias}:retry`);
+      outcomes[index] = managed.strategy === 'native' ? await rotateNative(deps, managed, request) : await rotateAlias(deps, config, managed, request);
+    }
+  }
+
   deps.logger.info('Sweep finished', {
     runId,
     checked: outcomes.length,
+    retriedAliases: retried,
     keysCreated: created,
     rotated: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.rotated).length,
     failed: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.failed).length,

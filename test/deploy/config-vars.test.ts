@@ -51,3 +51,14 @@ describe('replicaAliasesOf', () => {
     expect(configVars.replicaAliasesOf(config, 'ap-southeast-2')).toEqual([]);
   });
 });
+
+describe('schedules', () => {
+  it('read from rotation.config.yml', async () => {
+    expect(await configVars.sweepSchedule()).toBe('rate(1 hour)');
+    expect(await configVars.retireSchedule()).toBe(configVars.DEFAULT_RETIRE_SCHEDULE);
+  });
+
+  it('retire default is daily', () => {
+    expect(configVars.DEFAULT_RETIRE_SCHEDULE).toBe('rate(1 day)');
+  });
+});

@@ -188,3 +188,100 @@ export function makeServiceCopy(prefix: string, rotationConfig: string): string 
   writeFileSync(path.join(directory, 'rotation.config.yml'), rotationConfig);
   return directory;
 }
+
+/** Names of the functions in serverless.yml, each with its own role. */
+export const FUNCTION_NAMES = ['rotate', 'retire', 'approval', 'audit'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+const MANAGED_KEY_CONDITION = { StringEquals: { 'aws:ResourceTag/kms-rotator:managed': 'true' } };
+const KEYS_IN_ANY_REGION = { 'Fn::Sub': 'arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*' };
+const KEYS_IN_STACK_REGION = { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' };
+const READ_KEY_ACTIONS = ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:ListGrants', 'kms:GetKeyRotationStatus'];
+
+/** Returns the WriteOwnLogs statement of the function `kms-rotator-<stage>-<name>`. */
+function writeOwnLogs(stage: string, name: FunctionName): Json {
+  return {
+    Sid: 'WriteOwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: [{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kms-rotator-${stage}-${name}:*` }],
+  };
+}
+
+/** Returns the statements that every role ends with: the state table and the project's bus. */
+function stateAndBusStatements(): Json[] {
+  return [
+    {
+      Sid: 'ReadWriteState',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] } },
+  ];
+}
+
+/** Returns the retire role's policy statements, in template order. */
+export function expectedRetireStatements(stage: string): Json[] {
+  return [
+    writeOwnLogs(stage, 'retire'),
+    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
+    { Sid: 'ReadKeys', Effect: 'Allow', Action: READ_KEY_ACTIONS, Resource: KEYS_IN_ANY_REGION },
+    { Sid: 'ReadKeyUsage', Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEYS_IN_ANY_REGION },
+    { Sid: 'LookupKeyEvents', Effect: 'Allow', Action: 'cloudtrail:LookupEvents', Resource: '*' },
+    ...stateAndBusStatements(),
+  ];
+}
+
+/** Returns the approval role's policy statements, in template order. */
+export function expectedApprovalStatements(stage: string): Json[] {
+  return [
+    writeOwnLogs(stage, 'approval'),
+    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
+    { Sid: 'ReadKeys', Effect: 'Allow', Action: READ_KEY_ACTIONS, Resource: KEYS_IN_ANY_REGION },
+    { Sid: 'ReadKeyUsage', Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEYS_IN_ANY_REGION },
+    { Sid: 'LookupKeyEvents', Effect: 'Allow', Action: 'cloudtrail:LookupEvents', Resource: '*' },
+    {
+      Sid: 'RetireManagedKeys',
+      Effect: 'Allow',
+      Action: ['kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+      Resource: KEYS_IN_ANY_REGION,
+      Condition: MANAGED_KEY_CONDITION,
+    },
+    ...stateAndBusStatements(),
+    {
+      Sid: 'InvokeSelf',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:kms-rotator-${stage}-approval` },
+    },
+  ];
+}
+
+/** Returns the audit role's policy statements, in template order. */
+export function expectedAuditStatements(stage: string): Json[] {
+  return [
+    writeOwnLogs(stage, 'audit'),
+    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
+    { Sid: 'ReadKeys', Effect: 'Allow', Action: READ_KEY_ACTIONS, Resource: KEYS_IN_STACK_REGION },
+    {
+      Sid: 'CancelDeletionOfManagedKeys',
+      Effect: 'Allow',
+      Action: 'kms:CancelKeyDeletion',
+      Resource: KEYS_IN_STACK_REGION,
+      Condition: MANAGED_KEY_CONDITION,
+    },
+    { Sid: 'CheckTrails', Effect: 'Allow', Action: ['cloudtrail:DescribeTrails', 'cloudtrail:GetTrailStatus'], Resource: '*' },
+    { Sid: 'SendFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['AuditFailedEventsQueue', 'Arn'] } },
+    ...stateAndBusStatements(),
+  ];
+}
+
+/**
+ * Returns whether `value` matches an IAM string pattern (`StringLike`), in which `*` matches any
+ * run of characters and `?` matches one character.
+ */
+export function matchesIamPattern(pattern: string, value: string): boolean {
+  const expression = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${expression}$`).test(value);
+}

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 
 import { parseSchedule } from '../../src/schedule.js';
 import { resolveServerlessConfig, scheduleExpressions } from '../../local/serverless-config.js';
@@ -28,8 +30,13 @@ describe('resolveServerlessConfig', () => {
     const inConfiguredRegion = (await resolveServerlessConfig(repoRoot, { stage: 'prod', region: 'us-east-1' })) as Json;
     const statements = inConfiguredRegion.resources.Resources.RotateRole.Properties.Policies[0].PolicyDocument.Statement;
     const moveAliases = statements.find((statement: Json) => statement.Sid === 'MoveConfiguredAliases');
+    const configured = createRequire(import.meta.url)('../../deploy/config-vars.cjs').aliasesInRegion(
+      YAML.parse(readFileSync(path.join(repoRoot, 'rotation.config.yml'), 'utf8')),
+      'us-east-1',
+    );
+    expect(configured).toContain('alias/demo-payments');
     expect(moveAliases.Resource).toEqual(
-      ['alias/demo-payments', 'alias/demo-signing', 'alias/demo-archive'].map((alias) => ({
+      configured.map((alias: string) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:${alias}`,
       })),
     );

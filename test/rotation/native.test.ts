@@ -352,6 +352,7 @@ describe('rotateNative', () => {
       step: 'adopt',
       currentKeyId: key.KeyId,
       message: `EnableKeyRotation of the key ${key.KeyId} failed: TimeoutError: socket hang up`,
+      transient: true,
     });
     expect(next.outcome).toBe('repaired');
     expect(next.message).toBe('Adopted the key and enabled automatic rotation every 180 days; it was off');

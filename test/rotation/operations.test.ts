@@ -100,6 +100,26 @@ describe('rotate function operations', () => {
     expect((await sweepOutcomes(config(aliases, '  maxRotationsPerRun: 2\n'))).map((outcome) => outcome.outcome)).toEqual(['not-due', 'not-due', 'rotated']);
   });
 
+  it('retries a throttled CreateKey, then stops creating', async () => {
+    const aliases = ['alias/a', 'alias/b', 'alias/c'];
+    for (const alias of aliases) await createAliasedKey(test.operator.kms, alias);
+    test.clock.set(START + DUE_MS);
+    const createsBefore = countCalls(test.cloud, 'CreateKey');
+    test.cloud.emulator.setFaults({ rules: [{ kind: 'throttle', service: 'kms', operation: 'CreateKey', share: 1 }] });
+
+    const outcomes = await sweepOutcomes(config(aliases));
+
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['failed', 'deferred', 'deferred']);
+    expect(outcomes[0]?.message).toBe('CreateKey failed: ThrottlingException: You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+    expect(outcomes[1]?.message).toBe('KMS throttled CreateKey in this run; the next sweep rotates the alias');
+    expect(countCalls(test.cloud, 'CreateKey') - createsBefore).toBe(4);
+    expect((await test.cloud.rotationDeps().table.getAlias('us-east-1', 'alias/a'))?.rotation).toBeUndefined();
+
+    test.cloud.emulator.setFaults({ rules: [{ kind: 'throttle', service: 'kms', operation: 'CreateKey', nth: 1 }] });
+    const next = await sweepOutcomes(config(aliases));
+    expect(next.map((outcome) => outcome.outcome)).toEqual(['rotated', 'rotated', 'rotated']);
+  });
+
   it('counts published successors against the cap', async () => {
     const aliases = ['alias/a', 'alias/b', 'alias/c'];
     for (const alias of aliases) await createAliasedKey(test.operator.kms, alias, { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
