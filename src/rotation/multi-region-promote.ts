@@ -32,8 +32,16 @@ export async function moveAliasesInEveryRegion(
     throw new RotationStepError('promote', `The successor ${rotation.successorKeyId} has no tested replica in ${untested.join(', ')}, so no alias was moved`);
   }
 
+  // Read every Region's alias before moving any, so an alias someone moved elsewhere stops the
+  // promotion before a single Region changes.
+  const regions = [...managed.replicaRegions, managed.region];
+  const targets = new Map<string, string | undefined>();
+  for (const region of regions) targets.set(region, (await describeAliasTarget(kmsFor(deps, region), alias, region)).KeyId);
+  const moved = regions.find((region) => targets.get(region) !== rotation.oldKeyId && targets.get(region) !== rotation.successorKeyId);
+  if (moved) return { stopped: await stopPromotion(deps, managed, request, rotation, moved, targets.get(moved) as string) };
+
   let current = rotation;
-  for (const region of [...managed.replicaRegions, managed.region]) {
+  for (const region of regions) {
     const client = kmsFor(deps, region);
     const target = await describeAliasTarget(client, alias, region);
     if (target.KeyId === current.successorKeyId) {

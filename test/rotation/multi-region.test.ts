@@ -9,6 +9,7 @@ import {
   GetKeyPolicyCommand,
   ListResourceTagsCommand,
   ReplicateKeyCommand,
+  UpdateAliasCommand,
   type KeyMetadata,
   type KMSClient,
   type Tag,
@@ -21,7 +22,7 @@ import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
 import { LOCAL_BUS_NAME } from '../../local/cloud.js';
-import { LOCAL_ACCOUNT_ID, operatorIdentity } from '../../local/identities.js';
+import { LOCAL_ACCOUNT_ID, operatorIdentity, toolIdentity } from '../../local/identities.js';
 import { countCalls, createAliasedKey, DAY_MS, proofFor, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 const ALIAS = 'alias/payments';
@@ -218,6 +219,30 @@ describe('rotateAlias with a multi-Region alias', () => {
     expect((await describeKey(replicaOperator.kms, ALIAS)).KeyId).toBe(successorId);
     expect(countCalls(test.cloud, 'CreateKey')).toBe(2);
     expect(countCalls(test.cloud, 'ReplicateKey')).toBe(2);
+  });
+
+  it('moves no Region when one alias was moved elsewhere', async () => {
+    const { replica } = await createMultiRegionAlias();
+    test.clock.set(START + DUE_MS);
+    const replicaClient = createClients({
+      region: REPLICA,
+      endpoints: test.cloud.endpoints,
+      credentials: { accessKeyId: toolIdentity.accessKeyId, secretAccessKey: toolIdentity.secretAccessKey },
+    });
+    failCommand(replicaClient.kms, 'UpdateAliasCommand', 'before');
+    const crashed = await runSweep(test.cloud.rotationDeps({ regions: { [REPLICA]: replicaClient.kms } }));
+    expect(crashed.step).toBe('promote');
+    const elsewhere = await createAliasedKey(test.operator.kms, 'alias/elsewhere', { MultiRegion: true });
+    await test.operator.kms.send(new UpdateAliasCommand({ AliasName: ALIAS, TargetKeyId: elsewhere.KeyId }));
+
+    test.clock.set(START + DUE_MS + 3_600_000);
+    const stopped = await runSweep();
+
+    expect(stopped.outcome).toBe('failed');
+    expect(stopped.message).toContain(`The alias ${ALIAS} in ${PRIMARY} moved to ${elsewhere.KeyId} during the rotation, not by kms-rotator; no alias was moved in any Region.`);
+    expect((await describeKey(replicaOperator.kms, ALIAS)).KeyId).toBe(replica.KeyId);
+    expect((await describeKey(test.operator.kms, ALIAS)).KeyId).toBe(elsewhere.KeyId);
+    destroyClients(replicaClient);
   });
 
   it('resumes a crash after ReplicateKey without a second replica', async () => {
