@@ -3,6 +3,7 @@ import { aliasesInRegion } from '../config/load.js';
 import { describeAliasTarget } from './alias-target.js';
 import type { RotationDeps } from './deps.js';
 import { describeAwsError } from './errors.js';
+import { findOrphanKeys, type OrphanKey } from './orphans.js';
 import { isDue, keyAgeMs, msUntilDue } from './plan.js';
 import { days } from './report.js';
 
@@ -25,6 +26,8 @@ export interface DryRunResult {
   dryRun: true;
   at: string;
   aliases: AliasPlan[];
+  /** Keys tagged for a managed alias that the table does not record: reported, never used. */
+  orphanKeys: OrphanKey[];
 }
 
 /** Returns what a sweep would do now for each alias of the Region. Reads only; changes nothing. */
@@ -32,10 +35,15 @@ export async function planSweep(deps: RotationDeps, config: RotationConfig): Pro
   const now = deps.clock.now();
   const globalPause = await deps.table.getGlobalPause(deps.region);
   const aliases: AliasPlan[] = [];
-  for (const managed of aliasesInRegion(config, deps.region)) {
+  const managedAliases = aliasesInRegion(config, deps.region);
+  for (const managed of managedAliases) {
     aliases.push(await planAlias(deps, managed, now, globalPause !== undefined));
   }
-  return { dryRun: true, at: now.toISOString(), aliases };
+  const orphanKeys = await findOrphanKeys(deps.kms, deps.table, deps.region, managedAliases);
+  for (const orphan of orphanKeys) {
+    deps.logger.warn('A key carries the tool tags of a managed alias but is not one of its recorded keys; it is never used', { ...orphan });
+  }
+  return { dryRun: true, at: now.toISOString(), aliases, orphanKeys };
 }
 
 async function planAlias(deps: RotationDeps, managed: ManagedAlias, now: Date, globallyPaused: boolean): Promise<AliasPlan> {

@@ -41,7 +41,8 @@ describe('rotate function operations', () => {
     const key = await createAliasedKey(test.operator.kms, 'alias/orders');
     await createAliasedKey(test.operator.kms, 'alias/fresh');
     test.clock.set(START + DUE_MS);
-    const callsBefore = test.cloud.emulator.calls().filter((call) => !['DescribeKey'].includes(call.operation)).length;
+    const readOnly = ['DescribeKey', 'ListKeys', 'ListResourceTags'];
+    const callsBefore = test.cloud.emulator.calls().filter((call) => !readOnly.includes(call.operation)).length;
 
     const result = (await handleRotateInvoke(test.cloud.rotationDeps(), config(['alias/orders', 'alias/missing']), { dryRun: true })) as DryRunResult;
 
@@ -68,8 +69,9 @@ describe('rotate function operations', () => {
           message: 'AliasNotFoundError: The alias alias/missing does not exist in KMS in us-east-1; create it or remove it from rotation.config.yml',
         },
       ],
+      orphanKeys: [],
     });
-    expect(test.cloud.emulator.calls().filter((call) => !['DescribeKey'].includes(call.operation)).length).toBe(callsBefore);
+    expect(test.cloud.emulator.calls().filter((call) => !readOnly.includes(call.operation)).length).toBe(callsBefore);
     expect(await test.cloud.rotationDeps().table.getAlias('us-east-1', 'alias/orders')).toBeUndefined();
   });
 
@@ -129,6 +131,27 @@ describe('rotate function operations', () => {
 
     expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['published', 'published', 'deferred']);
     expect(countCalls(test.cloud, 'CreateKey')).toBe(5);
+  });
+
+  it('reports a tool-tagged key without a record', async () => {
+    await createAliasedKey(test.operator.kms, 'alias/orders');
+    await sweepOutcomes();
+    const forged = await test.operator.kms.send(
+      new CreateKeyCommand({ Tags: [{ TagKey: 'kms-rotator:managed', TagValue: 'true' }, { TagKey: 'kms-rotator:alias', TagValue: 'alias/orders' }] }),
+    );
+
+    const result = (await handleRotateInvoke(test.cloud.rotationDeps(), config(), { dryRun: true })) as DryRunResult;
+
+    expect(result.orphanKeys).toEqual([
+      {
+        keyId: forged.KeyMetadata?.KeyId,
+        keyArn: forged.KeyMetadata?.Arn,
+        taggedAlias: 'alias/orders',
+        keyState: 'Enabled',
+        createdAt: '2027-01-01T00:00:00.000Z',
+      },
+    ]);
+    expect(result.aliases[0]?.currentKeyId).not.toBe(forged.KeyMetadata?.KeyId);
   });
 
   it('ignores a forged successor key', async () => {
