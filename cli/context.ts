@@ -18,6 +18,7 @@ export interface CommonOptions {
   endpoint?: string;
   dynamodbEndpoint?: string;
   json?: boolean;
+  at?: string;
   stage: string;
   table?: string;
   bus?: string;
@@ -36,6 +37,8 @@ export interface CliContext {
   stage: string;
   tableName: string;
   busName: string;
+  /** The time the core acts at, for a local cloud on a virtual clock; now when absent. */
+  at?: Date;
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -50,6 +53,7 @@ export function addCommonOptions(command: Command): Command {
     .option('--stage <stage>', 'stage of the deployed stack', 'dev')
     .option('--table <name>', 'state table (default: kms-rotator-<stage>-state, or kms-rotator-local-state with --endpoint)')
     .option('--bus <name>', 'event bus (default: kms-rotator-<stage>, or kms-rotator-local with --endpoint)')
+    .option('--at <time>', 'with --endpoint, act at this ISO 8601 time instead of now, as a local cloud on a virtual clock does (default: KMS_ROTATOR_AT)')
     .addOption(new Option('--json', 'print JSON for scripts instead of tables'));
 }
 
@@ -62,6 +66,11 @@ export async function resolveContext(options: CommonOptions): Promise<CliContext
   }
   const region = await resolveRegion(options);
   const local = endpoint !== undefined;
+  const atText = options.at ?? process.env.KMS_ROTATOR_AT;
+  const at = atText === undefined || atText === '' ? undefined : Date.parse(atText);
+  if (at !== undefined && (Number.isNaN(at) || !local)) {
+    throw new CliError(`Invalid --at ${JSON.stringify(atText)}: give an ISO 8601 time such as 2028-01-01T00:00:00Z, and only with --endpoint`, EXIT.usage);
+  }
   return {
     region,
     profile: options.profile,
@@ -72,6 +81,7 @@ export async function resolveContext(options: CommonOptions): Promise<CliContext
     stage: options.stage,
     tableName: options.table ?? (local ? LOCAL_TABLE_NAME : `kms-rotator-${options.stage}-state`),
     busName: options.bus ?? (local ? LOCAL_BUS_NAME : `kms-rotator-${options.stage}`),
+    ...(at === undefined ? {} : { at: new Date(at) }),
   };
 }
 

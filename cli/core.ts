@@ -41,7 +41,7 @@ export function openCore(context: CliContext): CoreSession {
     table: new StateTable(primary.dynamodb, context.tableName),
     busName: context.busName,
     region: context.region,
-    clock: systemClock,
+    clock: context.at ? { now: () => new Date((context.at as Date).getTime()) } : systemClock,
     logger: stderrLogger,
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
     identity: context.endpoint ? stsIdentityVerifier(`${context.endpoint}/`) : undefined,

@@ -15,7 +15,7 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 interface ApiOptions extends CommonOptions {
-  api: string;
+  api?: string;
 }
 
 export function requestsCommand(): Command {
@@ -114,11 +114,13 @@ export function requestsCommand(): Command {
 }
 
 function addApiOptions(command: Command): Command {
-  return addCommonOptions(command).requiredOption('--api <url>', 'base URL of the HTTP API, stage path included, as serverless deploy prints it');
+  return addCommonOptions(command).option('--api <url>', 'base URL of the HTTP API, as serverless deploy prints it (default: KMS_ROTATOR_API)');
 }
 
 async function resolveApi(options: ApiOptions): Promise<{ context: CliContext; api: string }> {
-  const api = validEndpoint('--api', options.api);
+  const given = options.api ?? process.env.KMS_ROTATOR_API;
+  if (!given) throw new CliError("error: required option '--api <url>' not specified (or set KMS_ROTATOR_API)", EXIT.usage);
+  const api = validEndpoint('--api', given);
   return { context: await resolveContext(options), api };
 }
 

@@ -139,7 +139,7 @@ export async function refuse(deps: RetirementDeps, request: RetirementRequest, f
     decision: { check: failure.check, message: failure.message, ...(failure.evidence ? { evidence: failure.evidence } : {}), at },
   });
   if (!refused) return deps.store.get(request.region, request.id);
-  deps.logger.warn('Retirement request refused: a check failed', { requestId: request.id, keyArn: request.keyArn, check: failure.check, message: failure.message });
+  deps.logger.warn('Retirement request refused: a check failed', { requestId: request.id, keyArn: request.keyArn, check: failure.check, detail: failure.message });
   await announce(deps, 'Retirement Refused', refused, { check: failure.check, message: failure.message, evidence: failure.evidence });
   return refused;
 }

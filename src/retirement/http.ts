@@ -45,7 +45,7 @@ export async function handleHttpApi(deps: RetirementDeps, config: RotationConfig
     return await route(deps, config, event);
   } catch (error) {
     if (error instanceof RetirementRejection) {
-      deps.logger.warn('Approval API request rejected', { status: error.status, code: error.code, message: error.message, path: event.rawPath });
+      deps.logger.warn('Approval API request rejected', { status: error.status, code: error.code, detail: error.message, path: event.rawPath });
       return json(error.status, { error: { code: error.code, message: error.message } });
     }
     deps.logger.error('Approval API request failed', { path: event.rawPath, error: error instanceof Error ? error.message : String(error) });

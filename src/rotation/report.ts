@@ -7,7 +7,9 @@ import { OUTCOMES, type AliasOutcome } from './outcome.js';
 /** Logs one line per alias decision and returns the outcome. */
 export function report(deps: RotationDeps, outcome: AliasOutcome): AliasOutcome {
   const level = outcome.outcome === OUTCOMES.failed ? 'error' : outcome.outcome === OUTCOMES.blocked ? 'warn' : 'info';
-  deps.logger[level]('Alias checked', { ...outcome });
+  // Powertools reserves the key `message` for the log line itself, so the outcome's goes under `detail`.
+  const { message, ...fields } = outcome;
+  deps.logger[level]('Alias checked', message === undefined ? fields : { ...fields, detail: message });
   return outcome;
 }
 
