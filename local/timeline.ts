@@ -75,10 +75,11 @@ export class Timeline {
         return;
       case 'Key Disabled':
         console.log(row(day(time), alias, 'disabled', key, '', ''));
+        console.log(`            DisableKey by kms-rotator's approval function, after its checks passed`);
         return;
       case 'Key Deletion Scheduled':
         console.log(row(day(time), alias, 'pending-deletion', key, '', ''));
-        console.log(`            deletion on ${String(detail.deletionDate ?? '').slice(0, 10)} unless cancelled`);
+        console.log(`            ScheduleKeyDeletion by kms-rotator's approval function; deletion on ${String(detail.deletionDate ?? '').slice(0, 10)} unless cancelled`);
         return;
       case 'Retirement Refused':
         console.log(row(day(time), alias, 'refused', key, '', ''));
