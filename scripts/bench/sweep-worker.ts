@@ -12,6 +12,7 @@ import { toolIdentity } from '../../local/identities.js';
 import { createClients } from '../../src/aws/clients.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../../src/rotation/deps.js';
+import { createKeyPacer } from '../../src/rotation/pacer.js';
 import { sweep } from '../../src/rotation/sweep.js';
 import { StateTable } from '../../src/state/state-table.js';
 
@@ -84,6 +85,8 @@ async function runJob(job: SweepJob): Promise<void> {
     // formatting log lines is then left out of the figures.
     logger: new Logger({ serviceName: 'kms-rotator', logLevel: 'SILENT' }),
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
+    // As handlers/rotate.ts does: CreateKey spaced to the run's share of its quota, in real time.
+    createKeyPacer: createKeyPacer(config.quotaShare),
   };
 
   for (let run = 1; ; run += 1) {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toolRoleMatcher } from './principal.js';
 import { toAuditRecord, type AuditRecord } from './record.js';
-import { evaluateRules, type AuditSettings, type Finding } from './rules.js';
+import { evaluateRulesInline, type AuditSettings, type Finding } from './rules.js';
 import { parseAuditInput } from './schemas.js';
 
 const OPEN_BRACE = 0x7b;
@@ -18,74 +18,171 @@ export class CloudTrailFileError extends Error {
   override readonly name = 'CloudTrailFileError';
 }
 
+/** Receives one record: the bytes `buffer[start, end)`. */
+type RecordSink = (buffer: Buffer, start: number, end: number) => void;
+
 /**
- * Splits a CloudTrail log file, `{"Records": [ {...}, {...} ]}`, into the bytes of each record
- * without holding the file in memory: it tracks string and brace state across chunks and keeps
- * only the record being read. A bare JSON array of records is accepted too.
+ * Finds the records of a CloudTrail log file, `{"Records": [ {...}, {...} ]}`, in chunks of its
+ * bytes without holding the file in memory. A bare JSON array of records is accepted too. A record
+ * ends at the brace that closes its top-level object, so the scanner tracks brace depth and
+ * whether it is inside a string. Inside a string it jumps to the next quote with `indexOf` and
+ * counts the backslashes before it. Outside strings, where a record has only a few bytes between
+ * its strings, it reads byte by byte. Only a record that spans chunks is copied.
  */
-export async function* splitRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let phase: 'preamble' | 'between' | 'record' | 'done' = 'preamble';
-  let preamble = '';
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let parts: Buffer[] = [];
+export class RecordScanner {
+  #phase: 'preamble' | 'between' | 'record' | 'done' = 'preamble';
+  #preamble = '';
+  #depth = 0;
+  #inString = false;
+  /** True when the previous chunk ended inside a string with an odd run of backslashes, so that this chunk's first byte is escaped. */
+  #escapeNext = false;
+  /** Copies of the earlier chunks' parts of the record being read. */
+  #parts: Buffer[] = [];
 
-  for await (const chunk of chunks) {
+  /** True once the Records array has closed. The scanner ignores any later bytes. */
+  get done(): boolean {
+    return this.#phase === 'done';
+  }
+
+  /** Scans one chunk and passes each record that ends in it to `onRecord`, in file order. Throws CloudTrailFileError on malformed input. */
+  push(chunk: Buffer, onRecord: RecordSink): void {
+    const length = chunk.length;
     let index = 0;
-    let recordStart = -1;
-    if (phase === 'record') recordStart = 0;
+    let recordStart = this.#phase === 'record' ? 0 : -1;
 
-    while (index < chunk.length) {
-      const byte = chunk[index] as number;
-      if (phase === 'preamble') {
-        if (byte === OPEN_BRACKET) {
-          if (!/^\s*(?:\{\s*"Records"\s*:\s*)?$/.test(preamble)) {
-            throw new CloudTrailFileError(`expected a CloudTrail log file that starts with {"Records": [, found ${JSON.stringify(preamble.slice(0, 60))}`);
-          }
-          phase = 'between';
-        } else {
-          preamble += String.fromCharCode(byte);
-          if (preamble.length > 1024) throw new CloudTrailFileError('expected a CloudTrail log file; found no Records array in its first 1024 bytes');
-        }
-      } else if (phase === 'between') {
+    while (index < length) {
+      if (this.#phase === 'preamble') {
+        index = this.#scanPreamble(chunk, index);
+      } else if (this.#phase === 'between') {
+        const byte = chunk[index] as number;
         if (byte === OPEN_BRACE) {
-          phase = 'record';
-          depth = 1;
+          this.#phase = 'record';
+          this.#depth = 1;
           recordStart = index;
         } else if (byte === CLOSE_BRACKET) {
-          phase = 'done';
+          this.#phase = 'done';
+          return;
         } else if (byte !== 0x2c && byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
           throw new CloudTrailFileError(`unexpected character ${JSON.stringify(String.fromCharCode(byte))} between records`);
         }
-      } else if (phase === 'record') {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (byte === BACKSLASH) escaped = true;
-          else if (byte === QUOTE) inString = false;
-        } else if (byte === QUOTE) {
-          inString = true;
-        } else if (byte === OPEN_BRACE) {
-          depth += 1;
-        } else if (byte === CLOSE_BRACE) {
-          depth -= 1;
-          if (depth === 0) {
-            parts.push(chunk.subarray(recordStart, index + 1));
-            yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-            parts = [];
-            phase = 'between';
-            recordStart = -1;
-          }
+        index += 1;
+      } else if (this.#phase === 'record') {
+        index = this.#inString ? this.#skipString(chunk, index) : this.#scanStructure(chunk, index);
+        // The top-level object closed, and #scanStructure moved on to the 'between' phase.
+        if (this.#depth === 0) {
+          this.#emit(chunk, recordStart, index, onRecord);
+          recordStart = -1;
         }
       } else {
-        break;
+        return;
       }
-      index += 1;
     }
-    if (phase === 'record' && recordStart >= 0) parts.push(Buffer.from(chunk.subarray(recordStart)));
-    if (phase === 'done') break;
+    if (this.#phase === 'record' && recordStart >= 0) this.#parts.push(Buffer.from(chunk.subarray(recordStart)));
   }
-  if (phase !== 'done') throw new CloudTrailFileError(phase === 'record' ? 'the file ends inside a record' : 'the file ends before its Records array closes');
+
+  /** Throws CloudTrailFileError unless the Records array has closed. */
+  finish(): void {
+    if (this.#phase !== 'done') {
+      throw new CloudTrailFileError(this.#phase === 'record' ? 'the file ends inside a record' : 'the file ends before its Records array closes');
+    }
+  }
+
+  /** Reads the text before the opening bracket of the Records array and returns the index after what it read. */
+  #scanPreamble(chunk: Buffer, index: number): number {
+    const bracket = chunk.indexOf(OPEN_BRACKET, index);
+    const end = bracket < 0 ? chunk.length : bracket;
+    if (this.#preamble.length + (end - index) > 1024) throw new CloudTrailFileError('expected a CloudTrail log file; found no Records array in its first 1024 bytes');
+    this.#preamble += chunk.toString('latin1', index, end);
+    if (bracket < 0) return end;
+    if (!/^\s*(?:\{\s*"Records"\s*:\s*)?$/.test(this.#preamble)) {
+      throw new CloudTrailFileError(`expected a CloudTrail log file that starts with {"Records": [, found ${JSON.stringify(this.#preamble.slice(0, 60))}`);
+    }
+    this.#phase = 'between';
+    return bracket + 1;
+  }
+
+  /** Skips string content up to and including its closing quote, or to the chunk's end, and returns the index after what it skipped. */
+  #skipString(chunk: Buffer, index: number): number {
+    let from = index;
+    if (this.#escapeNext) {
+      this.#escapeNext = false;
+      from += 1;
+    }
+    for (;;) {
+      const quote = chunk.indexOf(QUOTE, from);
+      const stop = quote < 0 ? chunk.length : quote;
+      // A quote (or the chunk's end) after an odd run of backslashes is escaped.
+      let backslashes = 0;
+      while (stop - backslashes - 1 >= from && chunk[stop - backslashes - 1] === BACKSLASH) backslashes += 1;
+      const escaped = backslashes % 2 === 1;
+      if (quote < 0) {
+        this.#escapeNext = escaped;
+        return chunk.length;
+      }
+      if (!escaped) {
+        this.#inString = false;
+        return quote + 1;
+      }
+      from = quote + 1;
+    }
+  }
+
+  /** Reads bytes outside strings until a string opens or the record's top-level object closes, and returns the index after the byte that stopped it. */
+  #scanStructure(chunk: Buffer, index: number): number {
+    const length = chunk.length;
+    for (let at = index; at < length; at += 1) {
+      const byte = chunk[at] as number;
+      if (byte === QUOTE) {
+        this.#inString = true;
+        return at + 1;
+      }
+      if (byte === OPEN_BRACE) {
+        this.#depth += 1;
+      } else if (byte === CLOSE_BRACE) {
+        this.#depth -= 1;
+        if (this.#depth === 0) {
+          this.#phase = 'between';
+          return at + 1;
+        }
+      }
+    }
+    return length;
+  }
+
+  /** Passes the record that ends before `end` to `onRecord`, joining it with its parts from earlier chunks. */
+  #emit(chunk: Buffer, recordStart: number, end: number, onRecord: RecordSink): void {
+    if (this.#parts.length === 0) {
+      onRecord(chunk, recordStart, end);
+      return;
+    }
+    this.#parts.push(chunk.subarray(0, end));
+    const joined = Buffer.concat(this.#parts);
+    this.#parts = [];
+    onRecord(joined, 0, joined.length);
+  }
+}
+
+/**
+ * Splits a CloudTrail log file, `{"Records": [ {...}, {...} ]}`, into the bytes of each record
+ * without holding the file in memory (see RecordScanner). A bare JSON array of records is accepted
+ * too. A record that lies in one chunk is a view of that chunk, not a copy.
+ */
+export async function* splitRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const scanner = new RecordScanner();
+  for await (const chunk of chunks) {
+    const records: Buffer[] = [];
+    let failure: unknown;
+    try {
+      scanner.push(chunk, (buffer, start, end) => records.push(start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end)));
+    } catch (error) {
+      failure = error;
+    }
+    // The records before a malformed byte come out before its error, as they would one at a time.
+    yield* records;
+    if (failure !== undefined) throw failure;
+    if (scanner.done) break;
+  }
+  scanner.finish();
 }
 
 /** Opens a CloudTrail log file, gunzipping it when it starts with the gzip magic bytes. */
@@ -139,7 +236,8 @@ export async function replayRecords(chunks: AsyncIterable<Buffer>, options: Repl
     settings: options.settings,
     isManagedAlias: options.isManagedAlias ?? (() => false),
     stateTableName: options.stateTableName,
-    countInWindow: async (name: string, atMs: number, windowMs: number) => {
+    // Returns the count directly, not a promise, so that the rules run without waiting.
+    countInWindow: (name: string, atMs: number, windowMs: number) => {
       const window = windows.get(name);
       if (window && atMs - window.startMs < windowMs) {
         window.count += 1;
@@ -157,35 +255,66 @@ export async function replayRecords(chunks: AsyncIterable<Buffer>, options: Repl
     summary.peakHeapMiB = Math.max(summary.peakHeapMiB, usage.heapUsed / 1048576);
   };
 
-  for await (const bytes of splitRecords(chunks)) {
-    summary.records += 1;
-    if (summary.records % 5000 === 0) sampleMemory();
-    let document: unknown;
+  const scanner = new RecordScanner();
+  // The decoded records of one chunk, so that at most a chunk's worth of text is held at a time.
+  let texts: string[] = [];
+  const collect: RecordSink = (buffer, start, end) => {
+    texts.push(buffer.toString('utf8', start, end));
+  };
+  for await (const chunk of chunks) {
+    let failure: unknown;
     try {
-      document = JSON.parse(bytes.toString('utf8'));
+      scanner.push(chunk, collect);
     } catch (error) {
-      summary.invalid += 1;
-      noteInvalid(`record ${summary.records} is not valid JSON: ${(error as Error).message}`);
-      continue;
+      failure = error;
     }
-    const parsed = parseAuditInput(document);
-    if ('rejected' in parsed) {
-      summary[parsed.rejected] += 1;
-      if (parsed.rejected === 'invalid') noteInvalid(parsed.reason);
-      continue;
+    const batch = texts;
+    texts = [];
+    for (const text of batch) {
+      const pending = replayOne(text);
+      if (pending !== undefined) await pending;
     }
-    summary.audited += 1;
-    const record = toAuditRecord(parsed, isTool);
-    const findings = await evaluateRules(record, context);
-    if (findings.length === 0) continue;
-    for (const finding of findings) summary.findings[finding.ruleId] = (summary.findings[finding.ruleId] ?? 0) + 1;
-    options.onFinding?.(record, findings);
+    if (failure !== undefined) throw failure;
+    if (scanner.done) break;
   }
+  scanner.finish();
 
   sampleMemory();
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.recordsPerSecond = Math.round(summary.records / Math.max(summary.seconds, 1e-9));
   return summary;
+
+  /** Classifies one record. Returns a promise only when a rule has to wait. */
+  function replayOne(text: string): Promise<void> | undefined {
+    summary.records += 1;
+    if (summary.records % 5000 === 0) sampleMemory();
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      summary.invalid += 1;
+      noteInvalid(`record ${summary.records} is not valid JSON: ${(error as Error).message}`);
+      return undefined;
+    }
+    const parsed = parseAuditInput(document);
+    if ('rejected' in parsed) {
+      summary[parsed.rejected] += 1;
+      if (parsed.rejected === 'invalid') noteInvalid(parsed.reason);
+      return undefined;
+    }
+    summary.audited += 1;
+    const record = toAuditRecord(parsed, isTool);
+    const findings = evaluateRulesInline(record, context);
+    if (findings instanceof Promise) return findings.then((found) => noteFindings(record, found));
+    noteFindings(record, findings);
+    return undefined;
+  }
+
+  function noteFindings(record: AuditRecord, findings: Finding[]): void {
+    if (findings.length === 0) return;
+    for (const finding of findings) summary.findings[finding.ruleId] = (summary.findings[finding.ruleId] ?? 0) + 1;
+    options.onFinding?.(record, findings);
+  }
 
   function noteInvalid(reason: string): void {
     if (seenReasons.has(reason)) return;

@@ -102,8 +102,11 @@ export interface RuleContext {
   isManagedAlias(alias: string, region: string): boolean;
   /** Name of the state table, whose resource policy guards the tool's state. */
   stateTableName?: string;
-  /** Counts an occurrence named `name` at `atMs` in a window of `windowMs`; returns the count in the window. */
-  countInWindow(name: string, atMs: number, windowMs: number): Promise<number>;
+  /**
+   * Counts an occurrence named `name` at `atMs` in a window of `windowMs`; returns the count in the
+   * window, directly when it is known at once (as in a replay) or as a promise.
+   */
+  countInWindow(name: string, atMs: number, windowMs: number): number | Promise<number>;
 }
 
 type Matcher = (record: AuditRecord, context: RuleContext, settings: RuleSettings) => string | undefined | Promise<string | undefined>;
@@ -148,11 +151,14 @@ const MATCHERS: Record<Exclude<RuleId, 'no-trail-logging'>, Matcher> = {
     blockedUseReason(record) === 'disabled' ? `${by(record)} called ${record.operation} with the disabled key ${subject(record)}` : undefined,
   'pending-deletion-key-used': (record) =>
     blockedUseReason(record) === 'pending-deletion' ? `${by(record)} called ${record.operation} with ${subject(record)}, which is pending deletion` : undefined,
-  'access-denied-burst': async (record, context, settings) => {
+  'access-denied-burst': (record, context, settings) => {
     if (record.madeByTool || failureMeaning(record) !== 'access-denied') return undefined;
-    const count = await context.countInWindow(`access-denied-burst#${record.principal.id}`, Date.parse(record.time), settings.windowMs);
-    if (count < settings.threshold) return undefined;
-    return `${by(record)} was denied ${count} KMS calls within ${Math.round(settings.windowMs / 60_000)} minutes (threshold ${settings.threshold}); the latest was ${record.operation}`;
+    const summarize = (count: number) =>
+      count < settings.threshold
+        ? undefined
+        : `${by(record)} was denied ${count} KMS calls within ${Math.round(settings.windowMs / 60_000)} minutes (threshold ${settings.threshold}); the latest was ${record.operation}`;
+    const count = context.countInWindow(`access-denied-burst#${record.principal.id}`, Date.parse(record.time), settings.windowMs);
+    return typeof count === 'number' ? summarize(count) : count.then(summarize);
   },
   'root-call': (record) => (record.principal.type === 'Root' && record.eventSource === 'kms.amazonaws.com' ? `The root user of ${record.account} called ${record.operation}` : undefined),
   'cross-account-grant': (record) => {
@@ -172,13 +178,37 @@ const MATCHERS: Record<Exclude<RuleId, 'no-trail-logging'>, Matcher> = {
     record.principal.knownType ? undefined : `${by(record)} called ${record.operation} with the userIdentity type ${record.principal.type}, which this version does not know`,
 };
 
+const MATCHER_ENTRIES = Object.entries(MATCHERS) as Array<[RuleId, Matcher]>;
+
 /** Runs every enabled rule on one record; returns the findings in the order of RULE_IDS. */
 export async function evaluateRules(record: AuditRecord, context: RuleContext): Promise<Finding[]> {
+  return evaluateRulesInline(record, context);
+}
+
+/**
+ * Runs every enabled rule on one record, as evaluateRules does, but returns the findings directly
+ * when no rule returned a promise. Rules run one after another in the same order either way.
+ */
+export function evaluateRulesInline(record: AuditRecord, context: RuleContext): Finding[] | Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const [ruleId, matcher] of Object.entries(MATCHERS) as Array<[RuleId, Matcher]>) {
+  for (let index = 0; index < MATCHER_ENTRIES.length; index += 1) {
+    const [ruleId, matcher] = MATCHER_ENTRIES[index] as [RuleId, Matcher];
     const settings = context.settings.rules[ruleId];
     if (!settings.enabled) continue;
-    const summary = await matcher(record, context, settings);
+    const summary = matcher(record, context, settings);
+    if (summary instanceof Promise) return finishRules(record, context, findings, index, summary);
+    if (summary !== undefined) findings.push({ ruleId, severity: settings.severity, summary });
+  }
+  return findings;
+}
+
+/** Waits for the rule at `index`, then runs the rules after it, awaiting each. */
+async function finishRules(record: AuditRecord, context: RuleContext, findings: Finding[], index: number, pending: Promise<string | undefined>): Promise<Finding[]> {
+  for (let at = index; at < MATCHER_ENTRIES.length; at += 1) {
+    const [ruleId, matcher] = MATCHER_ENTRIES[at] as [RuleId, Matcher];
+    const settings = context.settings.rules[ruleId];
+    if (at !== index && !settings.enabled) continue;
+    const summary = at === index ? await pending : await matcher(record, context, settings);
     if (summary !== undefined) findings.push({ ruleId, severity: settings.severity, summary });
   }
   return findings;

@@ -36,8 +36,8 @@ export async function rotateAlias(
 
   // A sweep reads every alias target and item up front; an alias known not to be due ends here.
   if (prefetched && request.trigger === 'schedule') {
-    const notDue = await notDueFromPrefetch(deps, settings, managed, prefetched, now);
-    if (notDue) return notDue;
+    const planned = await planFromPrefetch(deps, settings, managed, request, prefetched, now);
+    if (planned) return planned;
   }
 
   // Plan without the lease first: most aliases are not due, and a lease costs a write.
@@ -94,14 +94,16 @@ export interface PrefetchedAlias {
 }
 
 /**
- * Returns the `not-due` outcome when the sweep's bulk reads show that the alias still targets the
- * key the table records, with nothing in flight or paused, and that key is not due. Otherwise
- * returns undefined and the alias is planned in full.
+ * Returns the outcome when the sweep's bulk reads settle it: the alias still targets the key the
+ * table records, with nothing in flight or paused, and that key is not due (`not-due`), or is due
+ * while the run may create no more keys (`deferred`). Otherwise returns undefined and the alias is
+ * planned in full.
  */
-async function notDueFromPrefetch(
+async function planFromPrefetch(
   deps: RotationDeps,
   settings: Pick<RotationSettings, 'dueSoonNoticeMs'>,
   managed: ManagedAlias,
+  request: RotationRequest,
   { targetKeyId, item }: PrefetchedAlias,
   now: Date,
 ): Promise<AliasOutcome | undefined> {
@@ -109,7 +111,18 @@ async function notDueFromPrefetch(
   const startedAt = item.promotedAt ?? item.currentKeyCreatedAt;
   if (!startedAt) return undefined;
   const ageMs = Math.max(0, now.getTime() - Date.parse(startedAt));
-  if (isDue(ageMs, managed)) return undefined;
+  if (isDue(ageMs, managed)) {
+    if (request.mayCreate) return undefined;
+    // A due alias that this run may not rotate costs no further call: the next sweep plans it in full.
+    return report(deps, {
+      alias: managed.alias,
+      region: managed.region,
+      outcome: OUTCOMES.deferred,
+      currentKeyId: targetKeyId,
+      keyAgeDays: days(ageMs),
+      message: request.deferReason ?? 'This run reached maxRotationsPerRun; the next sweep rotates the alias',
+    });
+  }
 
   await announceDueSoon(deps, managed, { KeyId: item.currentKeyId, Arn: item.currentKeyArn }, msUntilDue(ageMs, managed), settings.dueSoonNoticeMs);
   return report(deps, { alias: managed.alias, region: managed.region, outcome: OUTCOMES.notDue, currentKeyId: targetKeyId, keyAgeDays: days(ageMs) });

@@ -5,7 +5,7 @@ import { aliasArn } from './arns.js';
 import { assertKeyState } from './key-state.js';
 import { keyFamily } from './metadata.js';
 import type { AliasRecord, KeyRecord } from './model.js';
-import { compareKeys, pageOf } from './pagination.js';
+import { aliasesChanged, pageOf, sortedAliases } from './pagination.js';
 import { aliasNotFound, isAliasReference, regionState, resolveKeyIdOrArn } from './store.js';
 
 /** AliasName pattern of CreateAlias and UpdateAlias in the AWS KMS API reference. */
@@ -64,6 +64,7 @@ export const createAlias: Operation = (input, context) => {
     createdAt: now,
     lastUpdatedAt: now,
   };
+  aliasesChanged(region);
   return {};
 };
 
@@ -111,6 +112,7 @@ export const deleteAlias: Operation = (input, context) => {
   const key = region.keys[alias.targetKeyId];
   if (key) assertKeyState(key, 'DeleteAlias');
   delete region.aliases[aliasName];
+  aliasesChanged(region);
   return {};
 };
 
@@ -123,9 +125,9 @@ export const listAliases: Operation = (input, context) => {
   const region = regionState(context);
   const filterKey = input.KeyId === undefined || input.KeyId === null ? undefined : resolveKeyIdOrArn(context, input.KeyId);
   const limit = optionalInteger(input, 'Limit');
-  const aliases = Object.values(region.aliases)
-    .filter((alias) => filterKey === undefined || alias.targetKeyId === filterKey.keyId)
-    .sort((a, b) => compareKeys(a.aliasName, b.aliasName));
+  // Filtering keeps the order, so the sorted list serves both forms.
+  const sorted = sortedAliases(region);
+  const aliases = filterKey === undefined ? (sorted as AliasRecord[]) : sorted.filter((alias) => alias.targetKeyId === filterKey.keyId);
   const page = pageOf(aliases, (alias) => alias.aliasName, input.Marker, limit, { min: 1, max: 100, defaultLimit: 50 });
   return {
     Aliases: page.items.map(aliasEntry),

@@ -1,5 +1,6 @@
 import { AwsError } from '../errors.js';
 import { checkLength, checkRange } from '../validation.js';
+import type { AliasRecord, KmsRegionState } from './model.js';
 
 /** Orders sort keys by UTF-16 code units, the order page markers compare in. */
 export function compareKeys(a: string, b: string): number {
@@ -35,8 +36,7 @@ export function pageOf<T>(
     }
     checkLength(rawMarker, 'marker', 1, 1024);
     const after = decodeMarker(rawMarker);
-    start = sorted.findIndex((item) => sortKey(item) > after);
-    if (start === -1) start = sorted.length;
+    start = firstAfter(sorted, sortKey, after);
   }
 
   const items = sorted.slice(start, start + pageSize);
@@ -61,4 +61,34 @@ function decodeMarker(marker: string): string {
     throw new AwsError('InvalidMarkerException', 'The marker that specifies where pagination should next begin is not valid.');
   }
   return decoded.slice(MARKER_PREFIX.length);
+}
+
+/** Returns the index of the first item of `sorted` whose sort key is greater than `after`, or its length when there is none. */
+function firstAfter<T>(sorted: T[], sortKey: (item: T) => string, after: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sortKey(sorted[middle] as T) > after) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** The aliases of each Region in ascending order of name, kept until an alias is added or removed. */
+const sortedAliasesByRegion = new WeakMap<KmsRegionState, AliasRecord[]>();
+
+/** Returns the aliases of `region` in ascending order of name. The caller must not modify the array. */
+export function sortedAliases(region: KmsRegionState): readonly AliasRecord[] {
+  let sorted = sortedAliasesByRegion.get(region);
+  if (!sorted) {
+    sorted = Object.values(region.aliases).sort((a, b) => compareKeys(a.aliasName, b.aliasName));
+    sortedAliasesByRegion.set(region, sorted);
+  }
+  return sorted;
+}
+
+/** Drops the sorted aliases of `region`; every change to the set of its alias names must call it. */
+export function aliasesChanged(region: KmsRegionState): void {
+  sortedAliasesByRegion.delete(region);
 }

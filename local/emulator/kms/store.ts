@@ -11,6 +11,7 @@ import {
   syncReplicasWithPrimary,
   type AccountKmsState,
 } from './multi-region.js';
+import { aliasesChanged } from './pagination.js';
 import { applyDueRotations } from './rotation-schedule.js';
 
 const KEY_ID = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$/;
@@ -27,8 +28,68 @@ export function regionState(context: RequestContext): KmsRegionState {
   const state = stateOf(context);
   const account = (state.kms[context.accountId] ??= {});
   const region = (account[context.region] ??= { keys: {}, aliases: {}, grants: {} });
-  applyClock(account, context.clock.now().getTime(), hooksOf(state));
+  const now = context.clock.now().getTime();
+  if (!clockMayChange(account, context, now)) return region;
+  applyClock(account, now, hooksOf(state));
+  // Keys this request resolved before this call stay listed, because it may still change them.
+  clockSchedules.set(account, { nextDueAt: nextDueAt(account), touched: clockSchedules.get(account)?.touched ?? [] });
   return region;
+}
+
+/**
+ * When applying the clock to an account can next change it. The walk over every key is skipped
+ * while the clock is before `nextDueAt`. A request may change a key only after resolving it
+ * (findKey), so the keys each request resolved are checked again at the first call from a later
+ * request. CreateKey adds keys that are never due (rotation off, no deletion date, usage tracking
+ * started). An account with a multi-Region key is walked on every request, because its replicas
+ * copy their primary's material and rotation settings whenever state is read.
+ */
+interface ClockSchedule {
+  /** Epoch milliseconds of the earliest deletion date or automatic rotation, or Infinity when none is pending. */
+  nextDueAt: number;
+  /** Keys resolved since the last check, with the request that resolved each. */
+  touched: Array<{ key: KeyRecord; context: RequestContext }>;
+}
+
+const clockSchedules = new WeakMap<AccountKmsState, ClockSchedule>();
+
+function clockMayChange(account: AccountKmsState, context: RequestContext, now: number): boolean {
+  const schedule = clockSchedules.get(account);
+  if (!schedule) return true;
+  if (schedule.touched.length > 0) {
+    // Keys resolved by this request stay listed: the request may still change them after this call.
+    const current = schedule.touched.filter((entry) => entry.context === context);
+    for (const entry of schedule.touched) {
+      if (entry.context !== context) schedule.nextDueAt = Math.min(schedule.nextDueAt, dueAt(entry.key));
+    }
+    schedule.touched = current;
+  }
+  return now >= schedule.nextDueAt;
+}
+
+/** Notes that the current request resolved `key`, so that its due time is read again at the next request. */
+function noteResolvedKey(context: RequestContext, key: KeyRecord): void {
+  const account = stateOf(context).kms[context.accountId];
+  const schedule = account && clockSchedules.get(account);
+  if (schedule && !schedule.touched.some((entry) => entry.key === key && entry.context === context)) schedule.touched.push({ key, context });
+}
+
+function nextDueAt(account: AccountKmsState): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const region of Object.values(account)) {
+    for (const key of Object.values(region.keys)) earliest = Math.min(earliest, dueAt(key));
+  }
+  return earliest;
+}
+
+/** Returns the earliest time at which applyClock would change `key`, or -Infinity for a key it must visit at every request. */
+function dueAt(key: KeyRecord): number {
+  if (key.multiRegion || key.usageTrackingStart === undefined) return Number.NEGATIVE_INFINITY;
+  let at = key.deletionDate ?? Number.POSITIVE_INFINITY;
+  const { rotation } = key;
+  // The same conditions as applyDueRotations.
+  if (rotation.enabled && key.keyState === 'Enabled' && rotation.nextRotationDate !== undefined) at = Math.min(at, rotation.nextRotationDate);
+  return at;
 }
 
 /** Returns the KMS state of every Region of the caller's account, for multi-Region operations. */
@@ -84,7 +145,10 @@ function deleteDueKeys(account: AccountKmsState, now: number, hooks: EmulatorHoo
 function deleteKey(region: KmsRegionState, keyId: string): void {
   delete region.keys[keyId];
   for (const alias of Object.values(region.aliases)) {
-    if (alias.targetKeyId === keyId) delete region.aliases[alias.aliasName];
+    if (alias.targetKeyId === keyId) {
+      delete region.aliases[alias.aliasName];
+      aliasesChanged(region);
+    }
   }
   for (const grant of Object.values(region.grants)) {
     if (grant.keyId === keyId) delete region.grants[grant.grantId];
@@ -130,6 +194,7 @@ function findKey(context: RequestContext, keyId: string): KeyRecord {
   const key = regionState(context).keys[keyId];
   if (!key) throw keyNotFound(keyArn(context, keyId));
   noteKey(context, key);
+  noteResolvedKey(context, key);
   return key;
 }
 
