@@ -139,7 +139,7 @@ export function parseAuditInput(input: unknown): AuditInput | RejectedInput {
       return parsed.success ? { shape: 'kms-service-event', event: parsed.data } : invalid(`${String(detailType)} event`, candidate, parsed.error);
     }
     if (!(CLOUDTRAIL_DETAIL_TYPES as readonly unknown[]).includes(detailType)) {
-      return { rejected: 'ignored', reason: `detail-type ${JSON.stringify(detailType)} from source ${JSON.stringify(candidate.source)} is not KMS activity` };
+      return { rejected: 'ignored', reason: `detail-type ${clip(detailType)} from source ${clip(candidate.source)} is not KMS activity` };
     }
     const parsed = cloudTrailEventSchema.safeParse(candidate);
     if (!parsed.success) return invalid(`${String(detailType)} event`, candidate, parsed.error);
@@ -193,4 +193,10 @@ function describeValue(value: unknown): string {
 function truncate(text: string | undefined, max = 80): string {
   if (text === undefined) return 'undefined';
   return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+/** Quotes a value for a message, cut to 80 characters, so an oversized input cannot flood the log. */
+function clip(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
 }

@@ -24,7 +24,13 @@ export interface VerifiedPerson {
  * Verifies an identity proof for one action with STS and accepts its request id once. Throws
  * RetirementRejection: 403 when STS or the binding rejects the proof, 409 for a used request id.
  */
-export async function verifyPerson(deps: RetirementDeps, config: RotationConfig, proof: unknown, binding: ActionBinding): Promise<VerifiedPerson> {
+export async function verifyPerson(
+  deps: RetirementDeps,
+  config: RotationConfig,
+  proof: unknown,
+  binding: ActionBinding,
+  checkInput: () => Promise<unknown> = async () => undefined,
+): Promise<VerifiedPerson> {
   if (!deps.identity) throw new RetirementRejection(403, 'identity-unavailable', 'This deployment cannot check identity proofs: no STS endpoint is configured.');
   let arn: string;
   try {
@@ -33,6 +39,8 @@ export async function verifyPerson(deps: RetirementDeps, config: RotationConfig,
     if (error instanceof IdentityProofError) throw new RetirementRejection(403, 'identity-proof-rejected', `The identity proof was rejected: ${error.message}`);
     throw error;
   }
+  // The input is checked before the request id is recorded, so an invalid request does not use it up.
+  await checkInput();
   if (!(await deps.table.recordRequestId(binding.requestId, deps.clock.now().getTime(), REQUEST_ID_RETENTION_MS))) {
     throw new RetirementRejection(409, 'request-id-used', `The request id ${binding.requestId} was used before; an identity proof is good for one request only. Sign a new one.`);
   }

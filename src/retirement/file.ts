@@ -38,12 +38,16 @@ export async function findGeneration(
 }
 
 /**
- * Files a retirement request for a superseded generation of a configured alias, with every
- * setting taken from that alias, and publishes `Retirement Requested`. Throws
- * RetirementRejection before any change when the key, action or window is not accepted, or
- * when the key already has a request that is not final.
+ * Checks a filing without changing anything: the key is a recorded generation of a configured
+ * alias in the state the action needs, deletion is allowed, and the pending window is valid.
+ * Throws RetirementRejection naming the field. The API runs it before the identity check, so an
+ * invalid request does not use up its request id.
  */
-export async function fileRetirement(deps: RetirementDeps, config: RotationConfig, input: FileInput): Promise<RetirementRequest> {
+export async function checkFiling(
+  deps: RetirementDeps,
+  config: RotationConfig,
+  input: Pick<FileInput, 'keyArn' | 'action' | 'pendingWindowInDays'>,
+): Promise<{ managed: ManagedAlias; generation: GenerationItem; generations: GenerationItem[]; pendingWindowInDays: number | undefined }> {
   const found = await findGeneration(deps, config, input.keyArn);
   if (!found) {
     throw new RetirementRejection(
@@ -65,6 +69,17 @@ export async function fileRetirement(deps: RetirementDeps, config: RotationConfi
     throw new RetirementRejection(400, 'deletion-not-allowed', `Invalid action: ${managed.alias} does not allow deletion (retire.allowDeletion is false in rotation.config.yml).`, 'action');
   }
   const pendingWindowInDays = pendingWindow(input, managed);
+  return { managed, generation, generations, pendingWindowInDays };
+}
+
+/**
+ * Files a retirement request for a superseded generation of a configured alias, with every
+ * setting taken from that alias, and publishes `Retirement Requested`. Throws
+ * RetirementRejection before any change when the key, action or window is not accepted, or
+ * when the key already has a request that is not final.
+ */
+export async function fileRetirement(deps: RetirementDeps, config: RotationConfig, input: FileInput): Promise<RetirementRequest> {
+  const { managed, generation, generations, pendingWindowInDays } = await checkFiling(deps, config, input);
 
   const kmsKey = (await deps.kms.send(new DescribeKeyCommand({ KeyId: input.keyArn }))).KeyMetadata as KeyMetadata;
   if (input.action === 'delete' && isAsymmetricEncryptionKey(kmsKey) && !managed.retire.publicKeyWithdrawn) {
@@ -108,7 +123,7 @@ export async function fileRetirement(deps: RetirementDeps, config: RotationConfi
   return request;
 }
 
-function pendingWindow(input: FileInput, managed: ManagedAlias): number | undefined {
+function pendingWindow(input: Pick<FileInput, 'action' | 'pendingWindowInDays'>, managed: ManagedAlias): number | undefined {
   if (input.action === 'disable') {
     if (input.pendingWindowInDays !== undefined) {
       throw new RetirementRejection(400, 'invalid-input', 'Invalid pendingWindowInDays: it applies to delete requests only; leave it out of a disable request.', 'pendingWindowInDays');

@@ -3,7 +3,7 @@ import type { RotationConfig } from '../config/load.js';
 import type { RetirementDeps } from './deps.js';
 import { approveRequest, isStale, rejectRequest, startExecution, verifyPerson } from './decide.js';
 import { RetirementRejection } from './errors.js';
-import { fileRetirement } from './file.js';
+import { checkFiling, fileRetirement } from './file.js';
 import { RETIREMENT_ACTIONS, RETIREMENT_STATUSES, type RetirementRequest } from './request.js';
 
 /** The parts of an API Gateway HTTP API (payload format 2.0) event that the routes read. */
@@ -61,7 +61,9 @@ async function route(deps: RetirementDeps, config: RotationConfig, event: HttpAp
 
   if (method === 'POST' && segments.length === 1) {
     const body = parseBody(event, fileBody);
-    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `file-retirement:${body.action}`, keyId: body.keyArn });
+    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `file-retirement:${body.action}`, keyId: body.keyArn }, () =>
+      checkFiling(deps, config, body),
+    );
     const request = await fileRetirement(deps, config, {
       keyArn: body.keyArn,
       action: body.action,
@@ -90,15 +92,20 @@ async function route(deps: RetirementDeps, config: RotationConfig, event: HttpAp
   }
   if (method === 'POST' && segments.length === 3 && id && segments[2] === 'approve') {
     const body = parseBody(event, approveBody);
-    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `approve-retirement:${id}` });
+    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `approve-retirement:${id}` }, () => requireRequest(deps, id));
     return json(202, { request: await approveRequest(deps, config, id, person) });
   }
   if (method === 'POST' && segments.length === 3 && id && segments[2] === 'reject') {
     const body = parseBody(event, rejectBody);
-    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `reject-retirement:${id}` });
+    const person = await verifyPerson(deps, config, body.identityProof, { requestId: body.requestId, verb: `reject-retirement:${id}` }, () => requireRequest(deps, id));
     return json(200, { request: await rejectRequest(deps, config, id, person, body.reason) });
   }
   throw new RetirementRejection(404, 'unknown-route', `No route ${method} ${event.rawPath ?? ''}.`);
+}
+
+/** Throws 404 for an unknown request before the identity check, so the call uses up no request id. */
+async function requireRequest(deps: RetirementDeps, id: string): Promise<void> {
+  if (!(await deps.store.get(deps.region, id))) throw new RetirementRejection(404, 'unknown-request', `No retirement request ${id} in ${deps.region}.`);
 }
 
 function parseBody<T>(event: HttpApiEvent, schema: z.ZodType<T>): T {

@@ -9,7 +9,10 @@ import type { RetirementRequest } from './request.js';
  * which the function sends itself asynchronously once a request has its approvals.
  */
 export async function handleApprovalInvoke(deps: RetirementDeps, config: RotationConfig, event: unknown): Promise<HttpApiResult | RetirementRequest | undefined> {
-  if (typeof event === 'object' && event !== null && 'execute' in event) {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new Error(`Invalid approval event: expected an API Gateway HTTP API event or {"execute": "<id>"}, received ${event === null ? 'null' : Array.isArray(event) ? 'an array' : `a ${typeof event}`}`);
+  }
+  if ('execute' in event) {
     const id = (event as { execute: unknown }).execute;
     if (typeof id !== 'string' || id === '') throw new Error('Invalid execute event: execute must be a retirement request id');
     return executeRequest(deps, config, id);
