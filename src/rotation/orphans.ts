@@ -16,7 +16,7 @@ export interface OrphanKey {
 /**
  * Lists the keys of the Region whose `kms-rotator:alias` tag names a managed alias but which are
  * neither a recorded generation of it nor the successor of its rotation in flight: the key of a
- * CreateKey whose answer was lost, or a key someone tagged by hand. Tags are labels, so such keys
+ * CreateKey whose response was lost, or a key someone tagged by hand. Tags are labels, so such keys
  * are only reported, never adopted or promoted. Costs one ListResourceTags call per key of the
  * Region, so it runs on a dry run, which people ask for, and not on every sweep.
  */

@@ -87,7 +87,7 @@ export async function rotateAlias(
   }
 }
 
-/** What a sweep read for every alias at once: the target from ListAliases and the table item. */
+/** One alias's share of a sweep's bulk reads: its target from ListAliases and its table item. */
 export interface PrefetchedAlias {
   targetKeyId?: string;
   item?: AliasItem;
@@ -128,7 +128,7 @@ async function planFromPrefetch(
   return report(deps, { alias: managed.alias, region: managed.region, outcome: OUTCOMES.notDue, currentKeyId: targetKeyId, keyAgeDays: days(ageMs) });
 }
 
-/** The steps that run under the lease. Everything is read again, since another run may have just finished. */
+/** Runs the steps under the lease, reading everything again, since another run may have just finished. */
 async function rotateLeased(deps: RotationDeps, managed: ManagedAlias, request: RotationRequest): Promise<AliasOutcome> {
   const { alias, region } = managed;
   let step: RotationStepName = 'plan';
