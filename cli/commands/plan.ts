@@ -48,9 +48,14 @@ export function planCommand(): Command {
         };
 
         if (context.json) {
-          printJson({ region: context.region, at: plan.at, aliases: rows, totals, pricing });
+          printJson({ region: context.region, at: plan.at, aliases: rows, totals, pricing, orphanKeys: plan.orphanKeys });
         } else {
           printTable(context.region, plan.at, rows, totals, options.keyPrice);
+          for (const orphan of plan.orphanKeys) {
+            console.log(
+              `Orphaned key ${orphan.keyId} (${orphan.keyState ?? 'unknown state'}, created ${orphan.createdAt ?? 'unknown'}): tagged for ${orphan.taggedAlias} but not one of its recorded keys; kms-rotator never uses it. Schedule its deletion if nobody does.`,
+            );
+          }
         }
         const failed = rows.filter((row) => row.action === 'error');
         if (failed.length > 0) {

@@ -327,6 +327,13 @@ export function authenticate(
   if (!fields.signedHeaders.includes('host')) {
     throw new AwsError('InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
+  // The target header chooses the operation, so an unsigned one could turn a signed DescribeKey
+  // into a DisableKey. NOTE: the message is the emulator's; the SDK always signs this header.
+  // Presigned URLs sign only the host, so the check applies to the Authorization header only.
+  const headerNames = request.headers.map(([name]) => name.toLowerCase());
+  if (headerNames.includes('authorization') && headerNames.includes('x-amz-target') && !fields.signedHeaders.includes('x-amz-target')) {
+    throw new AwsError('InvalidSignatureException', "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
+  }
   checkRequestTime(fields, signedAt, fields.amzDate, wallClock.now());
 
   const expected = Buffer.from(expectedSignature(request, fields, { date: scopeDate, region, service }, fields.amzDate, identity.secretAccessKey));

@@ -132,7 +132,11 @@ function origin(sourceIPAddress: string | undefined, principal: Principal): Pick
  * Decrypt of symmetric ciphertext does).
  */
 function resolveKeyArn(record: CloudTrailRecord, parameters: Record<string, unknown>, account: string): string | undefined {
-  for (const field of ['keyId', 'targetKeyId']) {
+  // A call that failed on a key's state names that key first in its message; for ReEncrypt it may
+  // be the destination, which the request parameters and the resource order do not single out.
+  const named = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+) is (?:disabled|pending)/.exec(record.errorMessage ?? '')?.[1];
+  if (named) return named;
+  for (const field of ['keyId', 'targetKeyId', 'destinationKeyId', 'sourceKeyId']) {
     const value = parameters[field];
     if (typeof value !== 'string') continue;
     const arn = keyArnFrom(value, record.awsRegion, account);

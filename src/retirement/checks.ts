@@ -2,7 +2,7 @@ import type { ManagedAlias } from '../config/load.js';
 import type { GenerationItem } from '../state/records.js';
 import { keyTrailEvents } from './cloudtrail.js';
 import { kmsOf, type RetirementDeps } from './deps.js';
-import { blockedIn, foreignGrants, isAsymmetricEncryptionKey, isToolPrincipal, readKeyFacts, usesIn, type KeyFacts } from './key-facts.js';
+import { blockedIn, foreignGrants, isAsymmetricEncryptionKey, isOwnToolPrincipal, readKeyFacts, usesIn, type KeyFacts } from './key-facts.js';
 import type { CheckName, RetirementAction, RetirementRequest, UseEvidence } from './request.js';
 
 /** A check that did not pass, with the evidence a person needs to act on it. */
@@ -135,12 +135,12 @@ function quietPeriodFailure(
   managed: ManagedAlias,
   where: string,
 ): CheckFailure | undefined {
-  const uses = usesIn(deps, events.filter((event) => event.eventTime >= quietSince));
+  const uses = usesIn(deps, events.filter((event) => event.eventTime >= quietSince), facts.keyArn.split(':')[4] ?? '');
   const last = facts.lastUsage;
   if (last.time && new Date(last.time) >= quietSince) {
     // CloudTrail names the caller; GetKeyLastUsage only gives the event id.
     const trailEvent = events.find((event) => event.eventId === last.cloudTrailEventId);
-    if (!isToolPrincipal(deps, trailEvent?.principal) && !uses.some((use) => use.eventId === last.cloudTrailEventId)) {
+    if (!isOwnToolPrincipal(deps, trailEvent?.principal, facts.keyArn.split(':')[4] ?? '') && !uses.some((use) => use.eventId === last.cloudTrailEventId)) {
       uses.unshift({ principal: trailEvent?.principal, operation: last.operation ?? 'unknown', time: last.time, eventId: last.cloudTrailEventId, source: 'GetKeyLastUsage' });
     }
   }

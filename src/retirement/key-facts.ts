@@ -63,6 +63,29 @@ export function isToolPrincipal(deps: Pick<RetirementDeps, 'toolRolePatterns'>, 
   return deps.toolRolePatterns.some((pattern) => matchesPattern(principal, pattern));
 }
 
+/**
+ * True only for the tool's own roles in `accountId`: a role of the same name in another account,
+ * or one whose path makes its ARN look alike, is someone else. Used where a wrong "yes" would let
+ * a grant or a use go unseen, so `*` in the patterns does not span `/` here.
+ */
+export function isOwnToolPrincipal(deps: Pick<RetirementDeps, 'toolRolePatterns'>, arn: string | undefined, accountId: string): boolean {
+  if (!arn) return false;
+  const principal = principalOf(arn, []);
+  const match = /^arn:aws[a-z-]*:iam::([0-9]{12}):role\/(.+)$/.exec(principal);
+  if (!match || match[1] !== accountId) return false;
+  const roleName = match[2] as string;
+  return deps.toolRolePatterns.some((pattern) => {
+    const rolePattern = pattern.slice(pattern.indexOf(':role/') + ':role/'.length);
+    const expression = new RegExp(`^${rolePattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+    return expression.test(roleName);
+  });
+}
+
+/** Returns the account of a KMS key ARN. */
+function accountOf(keyArn: string): string {
+  return keyArn.split(':')[4] ?? '';
+}
+
 /** Reads DescribeKey, ListAliases, ListGrants and GetKeyLastUsage of one key in its Region. */
 export async function readKeyFacts(deps: RetirementDeps, kms: KMSClient, region: string, keyArn: string): Promise<KeyFacts> {
   const metadata = (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata as KeyMetadata;
@@ -101,13 +124,13 @@ export async function readKeyFacts(deps: RetirementDeps, kms: KMSClient, region:
 
 /** Grants whose grantee is not one of the tool's roles. */
 export function foreignGrants(deps: Pick<RetirementDeps, 'toolRolePatterns'>, facts: KeyFacts): GrantListEntry[] {
-  return facts.grants.filter((grant) => !isToolPrincipal(deps, grant.GranteePrincipal));
+  return facts.grants.filter((grant) => !isOwnToolPrincipal(deps, grant.GranteePrincipal, accountOf(facts.keyArn)));
 }
 
 /** Successful uses by anyone but the tool's roles, newest first. */
-export function usesIn(deps: Pick<RetirementDeps, 'toolRolePatterns'>, events: TrailEvent[]): UseEvidence[] {
+export function usesIn(deps: Pick<RetirementDeps, 'toolRolePatterns'>, events: TrailEvent[], accountId: string): UseEvidence[] {
   return events
-    .filter((event) => USE_OPERATIONS.has(event.eventName) && !event.errorCode && !isToolPrincipal(deps, event.principal))
+    .filter((event) => USE_OPERATIONS.has(event.eventName) && !event.errorCode && !isOwnToolPrincipal(deps, event.principal, accountId))
     .sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime())
     .map((event) => ({ principal: event.principal, operation: event.eventName, time: event.eventTime.toISOString(), eventId: event.eventId, source: 'CloudTrail' as const }));
 }

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handleAuditBatch, handleAuditEvent } from '../../src/audit/process.js';
 import { toolRoleMatcher, toPrincipal } from '../../src/audit/principal.js';
@@ -161,5 +161,17 @@ describe('audit function on invalid and repeated events', () => {
     expect(alerts[1]?.summary).toBe(
       'arn:aws:sts::111122223333:assumed-role/PaymentsApp/i-0123456789abcdef0 was denied 5 KMS calls within 10 minutes (threshold 2); the latest was Encrypt',
     );
+  });
+});
+
+describe('key of a failed ReEncrypt', () => {
+  it('is the key the error names, not the first resource', () => {
+    const event = JSON.parse(readFileSync('events/audit/api-reencrypt-destination-pending-deletion.json', 'utf8')) as unknown;
+    const parsed = parseAuditInput(event);
+    if ('rejected' in parsed) throw new Error(`rejected: ${parsed.reason}`);
+
+    const record = toAuditRecord(parsed, () => false);
+
+    expect(record.keyArn).toBe('arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321');
   });
 });

@@ -147,4 +147,22 @@ describe('emulator request time checks', () => {
     expect(json.__type).toBe('InvalidSignatureException');
     expect(json.message).toBe('Request has expired');
   });
+
+  it('rejects an unsigned X-Amz-Target', async () => {
+    const body = JSON.stringify({ KeyId: 'alias/none' });
+    const headers = await signHeaders(emulator.endpoint, {
+      identity: operatorIdentity,
+      service: 'kms',
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body,
+    });
+
+    const response = await fetch(`${emulator.endpoint}/`, { method: 'POST', headers: { ...headers, 'x-amz-target': 'TrentService.DisableKey' }, body });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      __type: 'InvalidSignatureException',
+      message: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+    });
+  });
 });
