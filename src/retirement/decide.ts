@@ -39,6 +39,11 @@ export async function verifyPerson(
     if (error instanceof IdentityProofError) throw new RetirementRejection(403, 'identity-proof-rejected', `The identity proof was rejected: ${error.message}`);
     throw error;
   }
+  // GetFederationToken lets a caller name the session anything, so a federated user cannot be told
+  // apart from the person who asked for it: one person could file as one and approve as the other.
+  if (/^arn:aws[a-z-]*:sts::[0-9]{12}:federated-user\//.test(arn)) {
+    throw new RetirementRejection(403, 'identity-not-allowed', `${arn} is a federated user (sts:GetFederationToken), whose name its caller chooses; file, approve and reject as an IAM user or role.`);
+  }
   // The input is checked before the request id is recorded, so an invalid request does not use it up.
   await checkInput();
   if (!(await deps.table.recordRequestId(binding.requestId, deps.clock.now().getTime(), REQUEST_ID_RETENTION_MS))) {
