@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
-import { createClients } from '../src/aws/clients.js';
+import { createClients, perRegion } from '../src/aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
@@ -24,15 +23,7 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   const config = loadConfigFile(environment.configPath);
   const clients = createClients({ region: environment.region });
   // Replica Regions of multi-Region aliases get their own KMS client, made on first use.
-  const regionalKms = new Map<string, KMSClient>();
-  const kmsIn = (region: string): KMSClient => {
-    let kms = regionalKms.get(region);
-    if (!kms) {
-      kms = createClients({ region }).kms;
-      regionalKms.set(region, kms);
-    }
-    return kms;
-  };
+  const kmsIn = perRegion((region) => createClients({ region }).kms);
   const deps: RotationDeps = {
     ...clients,
     kmsIn,

@@ -1,26 +1,6 @@
+import { KEY_USE_OPERATIONS } from '../kms-operations.js';
 import type { AuditRecord } from './record.js';
 
-/**
- * Operations that use a key's material: a failure of one of these because of the key's state is
- * a blocked use. Management calls on a key pending deletion (ScheduleKeyDeletion again,
- * EnableKey) fail with the same message but use nothing, so they are not uses.
- */
-export const KEY_USE_OPERATIONS = new Set([
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'GetPublicKey',
-  'DeriveSharedSecret',
-  'Decapsulate',
-]);
 
 /** Meaning of a failed call, read from its code and message together. */
 export type FailureMeaning = 'pending-deletion' | 'disabled' | 'access-denied' | 'other';

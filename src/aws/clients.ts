@@ -43,3 +43,16 @@ export function destroyClients(clients: AwsClients): void {
   clients.dynamodb.destroy();
   clients.eventbridge.destroy();
 }
+
+/** Returns a function that makes one client per Region on first use and then returns the same one. */
+export function perRegion<T>(create: (region: string) => T): (region: string) => T {
+  const made = new Map<string, T>();
+  return (region) => {
+    let client = made.get(region);
+    if (!client) {
+      client = create(region);
+      made.set(region, client);
+    }
+    return client;
+  };
+}

@@ -10,28 +10,11 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { matchesPattern, principalOf } from '../identity/identity.js';
+import { KEY_USE_OPERATIONS } from '../kms-operations.js';
 import { describeAwsError } from '../rotation/errors.js';
 import type { RetirementDeps, TrailEvent } from './deps.js';
 import type { UseEvidence } from './request.js';
 
-/** Operations whose success means a caller still uses the key. GetPublicKey counts, because the public key is then used outside KMS. */
-export const USE_OPERATIONS = new Set([
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'DeriveSharedSecret',
-  'GetPublicKey',
-  'Encapsulate',
-  'Decapsulate',
-]);
 
 /** Error codes of a call that failed because the key was disabled or pending deletion. */
 export const BLOCKED_ERROR_CODES = new Set(['DisabledException', 'KMSInvalidStateException']);
@@ -130,7 +113,7 @@ export function foreignGrants(deps: Pick<RetirementDeps, 'toolRolePatterns'>, fa
 /** Successful uses by anyone but the tool's roles, newest first. */
 export function usesIn(deps: Pick<RetirementDeps, 'toolRolePatterns'>, events: TrailEvent[], accountId: string): UseEvidence[] {
   return events
-    .filter((event) => USE_OPERATIONS.has(event.eventName) && !event.errorCode && !isOwnToolPrincipal(deps, event.principal, accountId))
+    .filter((event) => KEY_USE_OPERATIONS.has(event.eventName) && !event.errorCode && !isOwnToolPrincipal(deps, event.principal, accountId))
     .sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime())
     .map((event) => ({ principal: event.principal, operation: event.eventName, time: event.eventTime.toISOString(), eventId: event.eventId, source: 'CloudTrail' as const }));
 }

@@ -1,9 +1,8 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeyMarks } from '../audit/marks.js';
 import { systemClock } from '../clock.js';
-import { createClients } from '../aws/clients.js';
+import { createClients, perRegion } from '../aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../config/load.js';
 import { stsIdentityVerifier } from '../rotation/identity.js';
 import { loadEnvironment } from '../runtime/environment.js';
@@ -21,24 +20,8 @@ export function retirementColdStart(logger: Logger, stage: string): { deps: Reti
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
   const clients = createClients({ region: environment.region });
-  const regionalKms = new Map<string, KMSClient>();
-  const kmsIn = (region: string): KMSClient => {
-    let kms = regionalKms.get(region);
-    if (!kms) {
-      kms = createClients({ region }).kms;
-      regionalKms.set(region, kms);
-    }
-    return kms;
-  };
-  const regionalCloudTrail = new Map<string, CloudTrailClient>();
-  const cloudtrailIn = (region: string): CloudTrailClient => {
-    let cloudtrail = regionalCloudTrail.get(region);
-    if (!cloudtrail) {
-      cloudtrail = new CloudTrailClient({ region });
-      regionalCloudTrail.set(region, cloudtrail);
-    }
-    return cloudtrail;
-  };
+  const kmsIn = perRegion((region) => createClients({ region }).kms);
+  const cloudtrailIn = perRegion((region) => new CloudTrailClient({ region }));
   const deps: RetirementDeps = {
     kms: clients.kms,
     kmsIn,
