@@ -50,30 +50,24 @@ export class StateTable {
    * run holds an unexpired lease. Creates the alias item on first use.
    */
   async acquireLease(region: string, alias: string, owner: string, nowMs: number, durationMs: number): Promise<boolean> {
-    try {
-      await this.#dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: aliasKey(region, alias),
-          UpdateExpression:
-            'SET leaseOwner = :owner, leaseExpiresAtMs = :expires, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
-          ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAtMs < :now',
-          ExpressionAttributeNames: { '#region': 'region' },
-          ExpressionAttributeValues: toAttributeMap({
-            ':owner': owner,
-            ':expires': nowMs + durationMs,
-            ':now': nowMs,
-            ':alias': alias,
-            ':region': region,
-            ':zero': 0,
-          }),
+    return this.#sendIfCondition(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: aliasKey(region, alias),
+        UpdateExpression:
+          'SET leaseOwner = :owner, leaseExpiresAtMs = :expires, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
+        ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAtMs < :now',
+        ExpressionAttributeNames: { '#region': 'region' },
+        ExpressionAttributeValues: toAttributeMap({
+          ':owner': owner,
+          ':expires': nowMs + durationMs,
+          ':now': nowMs,
+          ':alias': alias,
+          ':region': region,
+          ':zero': 0,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      }),
+    );
   }
 
   /** Releases the lease if `owner` still holds it; a lease already lost is left alone. */
@@ -240,48 +234,36 @@ export class StateTable {
    * than recorded), so that `Rotation Blocked` goes out once per change, not on every sweep.
    */
   async recordBlocked(region: string, alias: string, blocked: BlockedRecord): Promise<boolean> {
-    try {
-      await this.#dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: aliasKey(region, alias),
-          UpdateExpression: 'SET blocked = :blocked, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
-          ConditionExpression: 'attribute_not_exists(blocked) OR blocked.keyId <> :keyId OR blocked.reason <> :reason',
-          ExpressionAttributeNames: { '#region': 'region' },
-          ExpressionAttributeValues: toAttributeMap({
-            ':blocked': blocked,
-            ':keyId': blocked.keyId,
-            ':reason': blocked.reason,
-            ':alias': alias,
-            ':region': region,
-            ':zero': 0,
-          }),
+    return this.#sendIfCondition(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: aliasKey(region, alias),
+        UpdateExpression: 'SET blocked = :blocked, alias = :alias, #region = :region, generation = if_not_exists(generation, :zero)',
+        ConditionExpression: 'attribute_not_exists(blocked) OR blocked.keyId <> :keyId OR blocked.reason <> :reason',
+        ExpressionAttributeNames: { '#region': 'region' },
+        ExpressionAttributeValues: toAttributeMap({
+          ':blocked': blocked,
+          ':keyId': blocked.keyId,
+          ':reason': blocked.reason,
+          ':alias': alias,
+          ':region': region,
+          ':zero': 0,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      }),
+    );
   }
 
   /** Marks `Rotation Due Soon` as sent for `keyId`; returns false when it was sent already. */
   async recordDueSoonNotice(region: string, alias: string, keyId: string): Promise<boolean> {
-    try {
-      await this.#dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: aliasKey(region, alias),
-          UpdateExpression: 'SET dueSoonNotifiedKeyId = :keyId',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(dueSoonNotifiedKeyId) OR dueSoonNotifiedKeyId <> :keyId)',
-          ExpressionAttributeValues: toAttributeMap({ ':keyId': keyId }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#sendIfCondition(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: aliasKey(region, alias),
+        UpdateExpression: 'SET dueSoonNotifiedKeyId = :keyId',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(dueSoonNotifiedKeyId) OR dueSoonNotifiedKeyId <> :keyId)',
+        ExpressionAttributeValues: toAttributeMap({ ':keyId': keyId }),
+      }),
+    );
   }
 
   /**
@@ -289,19 +271,13 @@ export class StateTable {
    * so a captured proof cannot be replayed. The item expires through the table's TTL attribute.
    */
   async recordRequestId(requestId: string, nowMs: number, keepMs: number): Promise<boolean> {
-    try {
-      await this.#dynamodb.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: { pk: { S: `REQUEST#${requestId}` }, sk: { S: 'REQUEST' }, ...toAttributeMap({ usedAt: new Date(nowMs).toISOString(), expiresAt: Math.ceil((nowMs + keepMs) / 1000) }) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#sendIfCondition(
+      new PutItemCommand({
+        TableName: this.#tableName,
+        Item: { pk: { S: `REQUEST#${requestId}` }, sk: { S: 'REQUEST' }, ...toAttributeMap({ usedAt: new Date(nowMs).toISOString(), expiresAt: Math.ceil((nowMs + keepMs) / 1000) }) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async putGeneration(generation: GenerationItem): Promise<void> {
@@ -360,6 +336,17 @@ export class StateTable {
       startKey = output.LastEvaluatedKey;
     } while (startKey);
     return items;
+  }
+
+  /** Sends a conditional write; returns false, instead of throwing, when its condition does not hold. */
+  async #sendIfCondition(command: UpdateItemCommand | PutItemCommand): Promise<boolean> {
+    try {
+      await this.#dynamodb.send(command as UpdateItemCommand);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Applies an update to the alias item only while `owner` holds its lease. */
