@@ -16,7 +16,7 @@ const TIMEOUT_MS = 30_000;
 /**
  * Sends one request to `api` (the API's base URL, stage path included) at `path`, signed with the
  * caller's credentials for the service `execute-api` in the context's Region. Returns the parsed
- * JSON body of a 2xx answer; throws CliError with the API's error code and message otherwise:
+ * JSON body of a 2xx response; throws CliError with the API's error code and message otherwise:
  * a 400 exits with the usage code, every other failure with 1.
  */
 export async function callApi(
@@ -61,7 +61,7 @@ export async function callApi(
   const error = answer?.error;
   const gatewayMessage = typeof answer?.message === 'string' ? answer.message : undefined;
   const detail = error ? `${error.code ?? 'Error'}: ${error.message ?? ''}` : gatewayMessage ?? (response.text.slice(0, 300) || 'no body');
-  throw new CliError(`The API answered ${method} ${path} with HTTP ${response.status}: ${detail}`, response.status === 400 ? EXIT.usage : EXIT.failed);
+  throw new CliError(`The API returned HTTP ${response.status} for ${method} ${path}: ${detail}`, response.status === 400 ? EXIT.usage : EXIT.failed);
 }
 
 function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
@@ -73,7 +73,7 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
       incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       incoming.on('error', reject);
     });
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} seconds`)));
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no response within ${TIMEOUT_MS / 1000} seconds (timed out)`)));
     outgoing.on('error', (error) => reject(new CliError(`Cannot reach the API at ${url.origin}: ${error.message}. Check --api`, EXIT.failed, { cause: error })));
     if (body !== undefined) outgoing.write(body);
     outgoing.end();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Sample } from './demo-customer.js';
 
-/** What the runner keeps beside the emulator's state file, to carry on where the last run stopped. */
+/** The runner's state beside the emulator's state file, to carry on where the last run stopped. */
 export interface RunnerState {
   /** Virtual time at the end of the last run, ISO 8601. */
   clock: string;
@@ -44,7 +44,7 @@ export function writeRunnerState(stateFile: string, state: RunnerState): void {
 
 /**
  * Takes `<stateFile>.lock` for this process, so that two runs never share one state file (dynalite
- * holds its LevelDB folder open). Returns the function that releases it.
+ * keeps its LevelDB folder open). Returns the function that releases it.
  */
 export function lockStateFile(stateFile: string): () => void {
   const path = `${stateFile}.lock`;

@@ -113,7 +113,9 @@ async function main(): Promise<void> {
     const result = tests.testResults.find((file) => file.name.endsWith(entry.file));
     const cases = result?.assertionResults ?? [];
     const failed = cases.filter((test) => test.status !== 'passed');
-    const outcome = cases.length === 0 ? 'NOT RUN' : failed.length === 0 ? 'passed' : `FAILED: ${failed.map((test) => test.title).join('; ')}`;
+    let outcome = 'passed';
+    if (cases.length === 0) outcome = 'NOT RUN';
+    else if (failed.length > 0) outcome = `FAILED: ${failed.map((test) => test.title).join('; ')}`;
     const what = entry.corpus ? `${entry.what}: corpus \`test/reliability/bad-input/${entry.corpus}.json\`` : entry.what;
     const count = entry.corpus ? `${readCorpus(entry.corpus).length} cases in ${cases.length} tests` : `${cases.length} tests`;
     return `| ${entry.kind} | ${what} (\`${entry.file}\`) | ${count} | ${outcome} |`;

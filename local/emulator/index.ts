@@ -12,6 +12,7 @@ import { serveRequest, type EmulatorCall } from './protocol.js';
 import { bindHooks } from './hooks.js';
 import { createEmptyState } from './state.js';
 import { loadState, serializeState, writeStateFile } from './state-file.js';
+import { readBody } from './read-body.js';
 
 export type { EmulatorCall } from './protocol.js';
 export type { FaultKind, FaultOptions, FaultRule, FaultStats } from './faults/injector.js';
@@ -71,15 +72,6 @@ export interface Emulator {
   /** What the fault injector did since the last setFaults, with the seed it used. */
   faultStats(): FaultStats;
   close(): Promise<void>;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function headerValue(request: IncomingMessage, name: string): string | undefined {

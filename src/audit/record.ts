@@ -55,7 +55,7 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ALIAS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(alias\/.+)$/;
 
 /**
- * Builds the audit record of a validated input. `isTool` tells whether a principal is one of the
+ * Builds the audit record of a validated input. `isTool` returns whether a principal is one of the
  * tool's roles in the event's account.
  */
 export function toAuditRecord(input: AuditInput, isTool: (principal: Principal, accountId: string) => boolean): AuditRecord {
@@ -132,8 +132,8 @@ function origin(sourceIPAddress: string | undefined, principal: Principal): Pick
  * Decrypt of symmetric ciphertext does).
  */
 function resolveKeyArn(record: CloudTrailRecord, parameters: Record<string, unknown>, account: string): string | undefined {
-  // A call that failed on a key's state names that key first in its message; for ReEncrypt it may
-  // be the destination, which the request parameters and the resource order do not single out.
+  // A call that failed on a key's state names that key first in its message. For ReEncrypt that may
+  // be the destination, which neither the request parameters nor the resource order single out.
   const named = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+) is (?:disabled|pending)/.exec(record.errorMessage ?? '')?.[1];
   if (named) return named;
   for (const field of ['keyId', 'targetKeyId', 'destinationKeyId', 'sourceKeyId']) {

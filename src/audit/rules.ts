@@ -95,7 +95,7 @@ export interface Finding {
   summary: string;
 }
 
-/** What rules need beyond the record. */
+/** Context that rules need beyond the record. */
 export interface RuleContext {
   settings: AuditSettings;
   /** True when the config manages `alias` in `region`. */

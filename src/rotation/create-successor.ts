@@ -18,9 +18,10 @@ import type { RotationRequest } from './rotation-request.js';
 import { buildSuccessorRequest } from './successor.js';
 
 /**
- * Records the intent, then calls CreateKey exactly once through the client without retries. Only a
- * call that KMS answered with an error is known not to have created a key; any other failure
- * leaves the intent in place, and the next run reports it instead of creating a second key.
+ * Records the intent, then calls CreateKey through the client without SDK retries (see
+ * `createKeyOnce`). Only a call that KMS rejected with an error response is known not to have
+ * created a key. Any other failure leaves the intent in place, and the next run reports it instead
+ * of creating a second key.
  */
 export async function createSuccessor(
   deps: RotationDeps,
@@ -80,8 +81,8 @@ const CREATE_KEY_BACKOFF_MS = 100;
 
 /**
  * Calls CreateKey through the client without SDK retries. Only a ThrottlingException, which KMS
- * answers without creating a key, is sent again, after an exponential backoff; any other failure,
- * and a lost answer above all, is thrown, because a second call could make a second key.
+ * returns without creating a key, is sent again after an exponential backoff. Any other failure,
+ * above all a lost response, is thrown, because a second call could make a second key.
  */
 async function createKeyOnce(deps: RotationDeps, createRequest: CreateKeyCommandInput): Promise<KeyMetadata | undefined> {
   for (let attempt = 1; ; attempt += 1) {
@@ -127,7 +128,7 @@ async function readGrants(deps: RotationDeps, key: KeyMetadata): Promise<GrantSu
   return grants;
 }
 
-/** True when KMS answered with an error, so the request was processed and refused. */
+/** True when KMS returned an error response, so the request was processed and rejected. */
 function isServiceRejection(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return (error as { $fault?: string }).$fault === 'client' && status !== undefined && status >= 400 && status < 500;

@@ -17,7 +17,7 @@ export class RequestPacer {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Least time between two calls, in milliseconds. */
+  /** Minimum time between two calls, in milliseconds. */
   get intervalMs(): number {
     return this.#intervalMs;
   }

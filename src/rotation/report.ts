@@ -6,7 +6,9 @@ import { OUTCOMES, type AliasOutcome } from './outcome.js';
 
 /** Logs one line per alias decision and returns the outcome. */
 export function report(deps: RotationDeps, outcome: AliasOutcome): AliasOutcome {
-  const level = outcome.outcome === OUTCOMES.failed ? 'error' : outcome.outcome === OUTCOMES.blocked ? 'warn' : 'info';
+  let level: 'error' | 'warn' | 'info' = 'info';
+  if (outcome.outcome === OUTCOMES.failed) level = 'error';
+  else if (outcome.outcome === OUTCOMES.blocked) level = 'warn';
   // Powertools reserves the key `message` for the log line itself, so the outcome's goes under `detail`.
   const { message, ...fields } = outcome;
   deps.logger[level]('Alias checked', message === undefined ? fields : { ...fields, detail: message });
@@ -55,8 +57,8 @@ export function days(ageMs: number): number {
 
 /**
  * Publishes the event of a change that is already made and recorded. A failure to publish must not
- * turn the change into a failure, or a person would ask for it again: it is logged, and the
- * returned note says so for the outcome's message. Returns undefined when the event went out.
+ * turn the change into a failure, or a person would ask for it again. The failure is logged, and
+ * the returned note explains it in the outcome's message. Returns undefined when the event went out.
  */
 export async function announceMadeChange(
   deps: RotationDeps,

@@ -1,11 +1,11 @@
 import type { RotationTrigger } from '../state/records.js';
 
-/** What one run was asked to do with one alias. */
+/** The request that one run serves for one alias. */
 export interface RotationRequest {
   /** Identifies the run; also the lease owner. */
   runId: string;
   trigger: RotationTrigger;
-  /** Why a person asked for this rotation; recorded in the table, the event and the log. */
+  /** The person's reason for this rotation, recorded in the table, the event and the log. */
   reason?: string;
   /** False when the run may not create another key (its cap is reached). */
   mayCreate: boolean;
@@ -19,6 +19,6 @@ export interface RotationRequest {
   onKeyCreated?: () => void;
   /** Called when KMS throttled CreateKey, so a sweep stops creating keys for the rest of the run. */
   onCreateThrottled?: () => void;
-  /** Why the run may not create a key, for the `deferred` outcome. */
+  /** The reason the run may not create a key, for the `deferred` outcome's message. */
   deferReason?: string;
 }

@@ -83,7 +83,7 @@ describe('kms-rotator requests against the local approval API', () => {
 
     const selfApproved = await runCli(['requests', 'approve', secondId, ...apiArgs()], operatorIdentity);
     expect(selfApproved.code).toBe(1);
-    expect(selfApproved.stderr).toMatch(new RegExp(`^Error: The API answered POST /requests/${secondId}/approve with HTTP 403: self-approval: `));
+    expect(selfApproved.stderr).toMatch(new RegExp(`^Error: The API returned HTTP 403 for POST /requests/${secondId}/approve: self-approval: `));
 
     const approved = await runCli(['requests', 'approve', secondId, ...apiArgs()], approverIdentity);
     expect(approved).toEqual({ code: 0, stderr: '', stdout: `Approved request ${secondId}; status executing.\n` });
@@ -117,13 +117,13 @@ describe('kms-rotator requests against the local approval API', () => {
     expect(forgedRun.stdout).toBe('');
     // API Gateway's AWS_IAM authorizer rejects a bad signature with 403 and a `message`, before the function runs.
     expect(forgedRun.stderr).toBe(
-      'Error: The API answered GET /requests with HTTP 403: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n',
+      'Error: The API returned HTTP 403 for GET /requests: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n',
     );
-    expect(notFound).toEqual({ code: 1, stdout: '', stderr: 'Error: The API answered POST /requests/missing/approve with HTTP 404: unknown-request: No retirement request missing in us-east-1.\n' });
+    expect(notFound).toEqual({ code: 1, stdout: '', stderr: 'Error: The API returned HTTP 404 for POST /requests/missing/approve: unknown-request: No retirement request missing in us-east-1.\n' });
     expect(notAllowed).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'Error: The API answered POST /requests with HTTP 400: deletion-not-allowed: Invalid action: alias/orders does not allow deletion (retire.allowDeletion is false in rotation.config.yml).\n',
+      stderr: 'Error: The API returned HTTP 400 for POST /requests: deletion-not-allowed: Invalid action: alias/orders does not allow deletion (retire.allowDeletion is false in rotation.config.yml).\n',
     });
     expect(badAction).toEqual({ code: 2, stdout: '', stderr: "error: option '--action <action>' argument 'destroy' is invalid. Allowed choices are disable, delete.\n(add --help for usage)\n" });
     expect(badWindow).toEqual({

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { FaultInjector, type FaultKind, type FaultOptions, type FaultStats } from './injector.js';
 import { faultReply } from './responses.js';
+import { readBody } from '../read-body.js';
 
 /** An HTTP proxy on 127.0.0.1 in front of dynalite that injects faults into DynamoDB calls. */
 export interface FaultProxy {
@@ -15,15 +16,6 @@ export interface FaultProxy {
   /** DynamoDB operations seen, in order, with the fault injected into each. */
   calls(): Array<{ operation: string; injectedFault?: FaultKind }>;
   close(): Promise<void>;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 /**

@@ -14,7 +14,7 @@ export type FaultService = 'kms' | 'events' | 'sts' | 'cloudtrail' | 'dynamodb';
 export type FaultKind = 'throttle' | 'internal-error' | 'connection-reset' | 'lost-response';
 
 export interface FaultRule {
-  /** What happens to a matching call; `latency` delays it by `latencyMs` and then serves it. */
+  /** The fault given to a matching call. `latency` delays the call by `latencyMs` and then serves it. */
   kind: FaultKind | 'latency';
   /** Service of the calls the rule matches; every service unless set. */
   service?: FaultService;
@@ -36,7 +36,7 @@ export interface FaultOptions {
   quotas?: QuotaOptions;
 }
 
-/** What the emulator or the proxy does with one call. */
+/** The decision for one call of the emulator or the proxy. */
 export interface FaultDecision {
   /** The fault to inject, or undefined to serve the call normally. */
   kind?: FaultKind;
