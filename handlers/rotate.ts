@@ -5,6 +5,7 @@ import { systemClock } from '../src/clock.js';
 import { createClients, perRegion } from '../src/aws/clients.js';
 import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
+import type { FanOut } from '../src/rotation/fan-out.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
 import { createKeyPacer } from '../src/rotation/pacer.js';
 import { stsIdentityVerifier } from '../src/rotation/identity.js';
@@ -39,11 +40,36 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   return { deps, config };
 }
 
+let lambda: Promise<(functionArn: string, payload: string) => Promise<void>> | undefined;
+
+/**
+ * Sends asynchronous invokes (InvocationType `Event`) of a function. The Lambda client loads on the
+ * first fan-out, so runs that never fan out do not pay for it at cold start.
+ */
+function invokeAsync(region: string, functionArn: string, payload: string): Promise<void> {
+  lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => {
+    const client = new LambdaClient({ region });
+    return async (name, body) => {
+      await client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from(body) }));
+    };
+  });
+  return lambda.then((send) => send(functionArn, payload));
+}
+
+/** This function, invoked again: one run per alias a sweep hands over. Lambda does not retry them (maximumRetryAttempts 0). */
+function fanOutFrom(context: Context, region: string): FanOut {
+  return {
+    invoke: (event) => invokeAsync(region, context.invokedFunctionArn, JSON.stringify(event)),
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  };
+}
+
 /** Entry point of the `rotate` function: a scheduled sweep, or `{ "alias", "reason" }` to rotate one alias now. */
 export async function handler(event: unknown, context?: Context) {
   runtime ??= coldStart();
   if (context) logger.addContext(context);
-  const result = await handleRotateInvoke(runtime.deps, runtime.config, event, context?.awsRequestId);
+  const deps = context ? { ...runtime.deps, fanOut: fanOutFrom(context, runtime.deps.region) } : runtime.deps;
+  const result = await handleRotateInvoke(deps, runtime.config, event, context?.awsRequestId);
   addOutcomeMetrics(metrics, result);
   metrics.publishStoredMetrics();
   return result;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { handleRotateInvoke, type InvokeResult } from '../../src/rotation/handle-invoke.js';
 import { verbOf } from '../../src/rotation/identity.js';
-import { InvalidRequestError, parseInvokeRequest, type InvokeRequest } from '../../src/rotation/invoke-request.js';
+import { InvalidRequestError, parseInvokeRequest, type PersonInvokeRequest } from '../../src/rotation/invoke-request.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { PauseResult } from '../../src/rotation/pause.js';
 import { addCommonOptions, resolveContext, type CliContext, type CommonOptions } from '../context.js';
@@ -107,9 +107,9 @@ async function runPersonRequest(command: keyof typeof SUCCESS, options: PersonOp
 }
 
 /** Checks the event as the function will, so a bad request fails before anything is signed or sent. */
-function validate(event: Record<string, unknown>): Exclude<InvokeRequest, { kind: 'sweep' | 'dry-run' }> {
+function validate(event: Record<string, unknown>): PersonInvokeRequest {
   try {
-    return parseInvokeRequest(event) as Exclude<InvokeRequest, { kind: 'sweep' | 'dry-run' }>;
+    return parseInvokeRequest(event) as PersonInvokeRequest;
   } catch (error) {
     if (error instanceof InvalidRequestError) throw new CliError(error.message.replace(/field reason/g, '--reason'), EXIT.usage, { cause: error });
     throw error;

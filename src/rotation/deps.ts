@@ -3,6 +3,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Clock } from '../clock.js';
 import type { StateTable } from '../state/state-table.js';
+import type { FanOut } from './fan-out.js';
 import type { IdentityVerifier } from './identity.js';
 
 /** The part of the Powertools logger the core uses. */
@@ -29,6 +30,11 @@ export interface RotationDeps {
   kmsIn?: (region: string) => KMSClient;
   /** Spaces CreateKey calls to the run's share of the KMS quota; without it, calls are not spaced. */
   createKeyPacer?: { wait(): Promise<void> };
+  /**
+   * Starts other runs of the rotate function for the due aliases a sweep may not rotate itself.
+   * Without it, those aliases are deferred to the next sweep.
+   */
+  fanOut?: FanOut;
   /** Checks the identity proofs of people's requests; without it, requests that need one are rejected. */
   identity?: IdentityVerifier;
 }

@@ -16,9 +16,9 @@ import { sweep, type SweepResult } from './sweep.js';
 export type InvokeResult = SweepResult | DryRunResult | AliasOutcome | PauseResult;
 
 /**
- * Runs one invoke of the rotate function: a schedule's sweep, a dry run, or a person's rotation,
- * rollback, pause or resume. Throws InvalidRequestError, before any change, for an event it does
- * not accept or a person's request whose identity proof does not hold.
+ * Runs one invoke of the rotate function: a schedule's sweep, an alias a sweep handed over, a dry
+ * run, or a person's rotation, rollback, pause or resume. Throws InvalidRequestError, before any
+ * change, for an event it does not accept or a person's request whose identity proof does not hold.
  */
 export async function handleRotateInvoke(
   deps: RotationDeps,
@@ -29,6 +29,7 @@ export async function handleRotateInvoke(
   const request = parseInvokeRequest(event);
   if (request.kind === 'sweep') return sweep(deps, config, runId);
   if (request.kind === 'dry-run') return planSweep(deps, config);
+  if (request.kind === 'fan-out') return rotateHandedOver(deps, config, request.alias, request.sweepRunId, runId);
 
   const managed = request.alias === undefined ? undefined : managedAlias(deps, config, request.alias);
   const requestedBy = await callerOf(deps, request);
@@ -54,6 +55,21 @@ export async function handleRotateInvoke(
       return target.strategy === 'native' ? rotateNative(deps, target, rotation) : rotateAlias(deps, config, target, rotation);
     }
   }
+}
+
+/**
+ * One alias a sweep handed over: decides again whether it is due, with fresh reads, and rotates it
+ * as the sweep would have, so a duplicate or late event rotates nothing twice.
+ */
+async function rotateHandedOver(deps: RotationDeps, config: RotationConfig, alias: string, sweepRunId: string, runId: string): Promise<AliasOutcome> {
+  const managed = managedAlias(deps, config, alias);
+  deps.logger.info('Rotation handed over by a sweep', { alias, region: deps.region, sweepRunId, runId });
+  const globalPause = await deps.table.getGlobalPause(deps.region);
+  if (globalPause) {
+    return { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
+  }
+  const rotation = { runId: `${runId}:${alias}`, trigger: 'schedule' as const, mayCreate: true };
+  return managed.strategy === 'native' ? rotateNative(deps, managed, rotation) : rotateAlias(deps, config, managed, rotation);
 }
 
 /** Returns a rejection while the alias is inside settings.forceCooldown after a person's last rotation. */

@@ -1,7 +1,7 @@
 import { IdentityProofError, type ActionBinding } from '../identity/proof.js';
 import { verifyIdentityProof } from '../identity/verify-proof.js';
 import type { RotationDeps } from './deps.js';
-import { InvalidRequestError, type InvokeRequest } from './invoke-request.js';
+import { InvalidRequestError, type PersonInvokeRequest } from './invoke-request.js';
 
 /** Checks a presigned sts:GetCallerIdentity request and returns the caller's ARN from STS. */
 export interface IdentityVerifier {
@@ -17,7 +17,7 @@ export function stsIdentityVerifier(stsEndpoint: string): IdentityVerifier {
 const REQUEST_ID_RETENTION_MS = 24 * 3_600_000;
 
 /** The verb a proof must name: the request kind with every flag that widens it. */
-export function verbOf(request: Exclude<InvokeRequest, { kind: 'sweep' | 'dry-run' }>): string {
+export function verbOf(request: PersonInvokeRequest): string {
   if (request.kind !== 'rotate') return request.kind;
   return ['rotate', request.force ? 'force' : '', request.skipOverlap ? 'skip-overlap' : ''].filter(Boolean).join('+');
 }
@@ -30,7 +30,7 @@ export function verbOf(request: Exclude<InvokeRequest, { kind: 'sweep' | 'dry-ru
  */
 export async function callerOf(
   deps: Pick<RotationDeps, 'table' | 'clock'> & { identity?: IdentityVerifier },
-  request: Exclude<InvokeRequest, { kind: 'sweep' | 'dry-run' }>,
+  request: PersonInvokeRequest,
 ): Promise<string | undefined> {
   const verb = verbOf(request);
   const required = verb !== 'rotate';

@@ -34,6 +34,12 @@ const pauseSchema = z.strictObject({ alias: aliasName.optional(), reason, pause:
 const resumeSchema = z.strictObject({ alias: aliasName.optional(), reason: reason.optional(), resume: z.literal(true), ...personFields });
 const abandonCreateSchema = z.strictObject({ alias: aliasName, reason, abandonCreate: z.literal(true), ...personFields });
 const dryRunSchema = z.strictObject({ dryRun: z.literal(true) });
+/** A sweep's hand-over of one due alias; it carries no reason and no identity, like the schedule. */
+const fanOutSchema = z.strictObject({
+  fanOut: z.literal(true),
+  alias: aliasName,
+  sweepRunId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be the run id of the sweep, 8 to 64 letters, digits or hyphens'),
+});
 
 interface PersonRequest {
   requestId?: string;
@@ -43,17 +49,21 @@ interface PersonRequest {
 export type InvokeRequest =
   | { kind: 'sweep' }
   | { kind: 'dry-run' }
+  | { kind: 'fan-out'; alias: string; sweepRunId: string }
   | ({ kind: 'rotate'; alias: string; reason: string; force: boolean; skipOverlap: boolean } & PersonRequest)
   | ({ kind: 'rollback'; alias: string; reason: string } & PersonRequest)
   | ({ kind: 'abandon-create'; alias: string; reason: string } & PersonRequest)
   | ({ kind: 'pause' | 'resume'; alias?: string; reason?: string } & PersonRequest);
+
+/** A request from a person, as opposed to the schedule's sweep, a dry run or a sweep's hand-over. */
+export type PersonInvokeRequest = Exclude<InvokeRequest, { kind: 'sweep' | 'dry-run' | 'fan-out' }>;
 
 /** The invoke event is not one the rotate function accepts; nothing was changed. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
 
-const ACTIONS = ['rollback', 'pause', 'resume', 'abandonCreate', 'dryRun'] as const;
+const ACTIONS = ['rollback', 'pause', 'resume', 'abandonCreate', 'dryRun', 'fanOut'] as const;
 
 /** Validates an invoke event; throws InvalidRequestError naming each bad field. */
 export function parseInvokeRequest(event: unknown): InvokeRequest {
@@ -71,6 +81,10 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
     case 'dryRun':
       parse(dryRunSchema, event, 'dry run request');
       return { kind: 'dry-run' };
+    case 'fanOut': {
+      const { fanOut: _fanOut, ...request } = parse(fanOutSchema, event, 'fan-out request');
+      return { kind: 'fan-out', ...request };
+    }
     case 'rollback': {
       const { rollback: _rollback, ...request } = parse(rollbackSchema, event, 'rollback request');
       return { kind: 'rollback', ...request };

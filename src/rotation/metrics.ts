@@ -16,6 +16,7 @@ export function addOutcomeMetrics(metrics: Pick<Metrics, 'addMetric'>, result: I
     ['SuccessorsPublished', OUTCOMES.published],
     ['NativeRotationRepaired', OUTCOMES.repaired],
     ['AliasesDeferred', OUTCOMES.deferred],
+    ['AliasesFannedOut', OUTCOMES.fannedOut],
   ];
   for (const [name, outcome] of counted) {
     metrics.addMetric(name, MetricUnit.Count, outcomes.filter((entry) => entry.outcome === outcome).length);

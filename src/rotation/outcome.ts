@@ -19,6 +19,8 @@ export const OUTCOMES = {
   busy: 'busy',
   /** Due, but the run reached its cap on keys created; the next sweep takes it. */
   deferred: 'deferred',
+  /** Due beyond the run's cap, and handed to its own run of the rotate function (fan-out). */
+  fannedOut: 'fanned-out',
   /** A person must act before the alias can rotate (imported material, too many tags, ...). */
   blocked: 'blocked',
   failed: 'failed',

@@ -6,6 +6,7 @@ import { rotateNative } from './native.js';
 import type { AliasItem, PauseRecord } from '../state/records.js';
 import { listAliasTargets } from './alias-target.js';
 import { describeAwsError } from './errors.js';
+import { fanOutDeferred } from './fan-out.js';
 import { rotateAlias } from './rotate-alias.js';
 
 export interface SweepResult {
@@ -16,8 +17,8 @@ export interface SweepResult {
 
 /**
  * Checks every alias the config assigns to this Region and rotates the due ones, creating at most
- * `maxRotationsPerRun` keys. One alias failing never stops the others. The Region's pause switch
- * holds every alias.
+ * `maxRotationsPerRun` keys; with `deps.fanOut`, each due alias beyond that gets its own run. One
+ * alias failing never stops the others. The Region's pause switch holds every alias.
  */
 export async function sweep(
   deps: RotationDeps,
@@ -88,11 +89,15 @@ export async function sweep(
     }
   }
 
+  // A throttled CreateKey means the quota is spent, so the other runs would only be throttled too.
+  const fannedOut = createThrottled ? 0 : await fanOutDeferred(deps, outcomes, runId);
+
   deps.logger.info('Sweep finished', {
     runId,
     checked: outcomes.length,
     retriedAliases: retried,
     keysCreated: created,
+    fannedOut,
     rotated: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.rotated).length,
     failed: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.failed).length,
   });
