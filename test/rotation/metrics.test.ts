@@ -17,17 +17,19 @@ describe('addOutcomeMetrics', () => {
         { alias: 'alias/a', region: 'us-east-1', outcome: 'rotated' },
         { alias: 'alias/b', region: 'us-east-1', outcome: 'failed' },
         { alias: 'alias/c', region: 'us-east-1', outcome: 'not-due' },
+        { alias: 'alias/d', region: 'us-east-1', outcome: 'fanned-out' },
       ],
     });
 
     expect(metrics.added).toEqual([
-      ['AliasesChecked', 'Count', 3],
+      ['AliasesChecked', 'Count', 4],
       ['AliasesRotated', 'Count', 1],
       ['AliasesFailed', 'Count', 1],
       ['AliasesBlocked', 'Count', 0],
       ['SuccessorsPublished', 'Count', 0],
       ['NativeRotationRepaired', 'Count', 0],
       ['AliasesDeferred', 'Count', 0],
+      ['AliasesFannedOut', 'Count', 1],
     ]);
   });
 
