@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { PARSE_OPTIONS } from '../parse-options.js';
 
 /**
  * Schemas of every shape in which KMS activity reaches the audit function. Objects are loose:
@@ -7,86 +8,86 @@ import { z } from 'zod';
  * User Guide and the "Monitor KMS keys with Amazon EventBridge" page of the AWS KMS Developer Guide.
  */
 
-const nonEmpty = z.string().min(1, 'must be a non-empty string');
-const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time such as 2027-01-01T00:00:00Z');
+const nonEmpty = z.string().check(z.minLength(1, 'must be a non-empty string'));
+const isoTime = z.string().check(z.refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time such as 2027-01-01T00:00:00Z'));
 
 /** A plain JSON object; CloudTrail writes `null` for the request and response of many calls. */
 const jsonObject = z.record(z.string(), z.unknown());
 
 const sessionIssuerSchema = z.looseObject({
-  type: z.string().optional(),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  userName: z.string().optional(),
+  type: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  userName: z.optional(z.string()),
 });
 
 /** The `userIdentity` element. Service events carry only `accountId` and `invokedBy`, with no type. */
 export const userIdentitySchema = z.looseObject({
-  type: z.string().optional(),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  userName: z.string().optional(),
-  invokedBy: z.string().optional(),
-  identityProvider: z.string().optional(),
-  credentialId: z.string().optional(),
-  sessionContext: z
-    .looseObject({
-      sessionIssuer: sessionIssuerSchema.optional(),
-      sourceIdentity: z.string().optional(),
-    })
-    .optional(),
-  onBehalfOf: z
-    .looseObject({
-      userId: z.string().optional(),
-      identityStoreArn: z.string().optional(),
-    })
-    .optional(),
+  type: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  identityProvider: z.optional(z.string()),
+  credentialId: z.optional(z.string()),
+  sessionContext: z.optional(
+    z.looseObject({
+      sessionIssuer: z.optional(sessionIssuerSchema),
+      sourceIdentity: z.optional(z.string()),
+    }),
+  ),
+  onBehalfOf: z.optional(
+    z.looseObject({
+      userId: z.optional(z.string()),
+      identityStoreArn: z.optional(z.string()),
+    }),
+  ),
 });
 
 const resourceSchema = z.looseObject({
-  ARN: z.string().optional(),
-  accountId: z.string().optional(),
-  type: z.string().optional(),
+  ARN: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  type: z.optional(z.string()),
 });
 
 /** One CloudTrail record: a `detail` of EventBridge, or one entry of a log file's `Records`. */
 export const cloudTrailRecordSchema = z.looseObject({
-  eventVersion: z.string().optional(),
+  eventVersion: z.optional(z.string()),
   userIdentity: userIdentitySchema,
   eventTime: isoTime,
   eventSource: nonEmpty,
   eventName: nonEmpty,
   awsRegion: nonEmpty,
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  requestParameters: jsonObject.nullable().optional(),
-  responseElements: jsonObject.nullable().optional(),
-  additionalEventData: jsonObject.nullable().optional(),
-  serviceEventDetails: jsonObject.nullable().optional(),
-  requestID: z.string().optional(),
+  sourceIPAddress: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
+  errorCode: z.optional(z.string()),
+  errorMessage: z.optional(z.string()),
+  requestParameters: z.optional(z.nullable(jsonObject)),
+  responseElements: z.optional(z.nullable(jsonObject)),
+  additionalEventData: z.optional(z.nullable(jsonObject)),
+  serviceEventDetails: z.optional(z.nullable(jsonObject)),
+  requestID: z.optional(z.string()),
   eventID: nonEmpty,
-  readOnly: z.boolean().optional(),
-  resources: z.array(resourceSchema).optional(),
-  eventType: z.string().optional(),
-  recipientAccountId: z.string().optional(),
+  readOnly: z.optional(z.boolean()),
+  resources: z.optional(z.array(resourceSchema)),
+  eventType: z.optional(z.string()),
+  recipientAccountId: z.optional(z.string()),
 });
 
 export const CLOUDTRAIL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'] as const;
 export const KMS_SERVICE_DETAIL_TYPES = ['KMS CMK Rotation', 'KMS CMK Deletion', 'KMS Imported Key Material Expiration'] as const;
 
 const envelope = {
-  version: z.string().optional(),
+  version: z.optional(z.string()),
   id: nonEmpty,
   source: nonEmpty,
   account: nonEmpty,
   time: isoTime,
   region: nonEmpty,
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
 };
 
 /** An EventBridge event carrying a CloudTrail record, from `aws.kms` or (for the state table's policy) `aws.dynamodb`. */
@@ -103,8 +104,8 @@ export const kmsServiceEventSchema = z.looseObject({
   source: z.literal('aws.kms'),
   detail: z.looseObject({
     'key-id': nonEmpty,
-    'key-material-id': z.string().optional(),
-    'rotation-type': z.string().optional(),
+    'key-material-id': z.optional(z.string()),
+    'rotation-type': z.optional(z.string()),
   }),
 });
 
@@ -135,20 +136,20 @@ export function parseAuditInput(input: unknown): AuditInput | RejectedInput {
   if ('detail-type' in candidate) {
     const detailType = candidate['detail-type'];
     if ((KMS_SERVICE_DETAIL_TYPES as readonly unknown[]).includes(detailType)) {
-      const parsed = kmsServiceEventSchema.safeParse(candidate);
+      const parsed = kmsServiceEventSchema.safeParse(candidate, PARSE_OPTIONS);
       return parsed.success ? { shape: 'kms-service-event', event: parsed.data } : invalid(`${String(detailType)} event`, candidate, parsed.error);
     }
     if (!(CLOUDTRAIL_DETAIL_TYPES as readonly unknown[]).includes(detailType)) {
       return { rejected: 'ignored', reason: `detail-type ${clip(detailType)} from source ${clip(candidate.source)} is not KMS activity` };
     }
-    const parsed = cloudTrailEventSchema.safeParse(candidate);
+    const parsed = cloudTrailEventSchema.safeParse(candidate, PARSE_OPTIONS);
     if (!parsed.success) return invalid(`${String(detailType)} event`, candidate, parsed.error);
     const ignored = ignoredSource(parsed.data.detail);
     return ignored ?? { shape: 'cloudtrail-event', event: parsed.data, record: parsed.data.detail };
   }
 
   if ('eventSource' in candidate || 'eventName' in candidate || 'eventID' in candidate) {
-    const parsed = cloudTrailRecordSchema.safeParse(candidate);
+    const parsed = cloudTrailRecordSchema.safeParse(candidate, PARSE_OPTIONS);
     if (!parsed.success) return invalid('CloudTrail record', candidate, parsed.error);
     return ignoredSource(parsed.data) ?? { shape: 'cloudtrail-file-record', record: parsed.data };
   }
@@ -165,7 +166,7 @@ function ignoredSource(record: CloudTrailRecord): RejectedInput | undefined {
   return { rejected: 'ignored', reason: `${record.eventSource} ${record.eventName} is not KMS activity` };
 }
 
-function invalid(what: string, document: Record<string, unknown>, error: z.ZodError): RejectedInput {
+function invalid(what: string, document: Record<string, unknown>, error: z.core.$ZodError): RejectedInput {
   const problems = error.issues.map((issue) => {
     const path = issue.path.join('.');
     const value = valueAt(document, issue.path);

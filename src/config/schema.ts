@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseSchedule, ScheduleExpressionError } from '../schedule.js';
 import { MS_PER_DAY, parseDuration, type DurationUnit } from './duration.js';
 
@@ -12,28 +12,30 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 /** ARN patterns of people: IAM users and roles, where `*` matches any run of characters. */
 const PRINCIPAL_PATTERN = /^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/;
 
-const aliasName = z
-  .string()
-  .max(256, 'must be at most 256 characters')
-  .regex(ALIAS_NAME, 'must start with alias/ followed by letters, digits, /, _ or -')
-  .refine((name) => !name.startsWith('alias/aws/'), 'names an AWS managed key (alias/aws/...), which kms-rotator never touches');
+const aliasName = z.string().check(
+  z.maxLength(256, 'must be at most 256 characters'),
+  z.regex(ALIAS_NAME, 'must start with alias/ followed by letters, digits, /, _ or -'),
+  z.refine((name) => !name.startsWith('alias/aws/'), 'names an AWS managed key (alias/aws/...), which kms-rotator never touches'),
+);
 
-const region = z.string().regex(REGION, 'must be a Region code such as us-east-1');
+const region = z.string().check(z.regex(REGION, 'must be a Region code such as us-east-1'));
 
 /** A duration in the given units, between `min` and `max` inclusive. */
 function duration(options: { units?: DurationUnit[]; min?: [number, string]; max?: [number, string] } = {}) {
   const units = options.units ?? ['m', 'h', 'd'];
   const example = units.includes('d') ? '30d' : '5m';
-  return z.string().superRefine((text, context) => {
-    const ms = parseDuration(text, units);
-    if (ms === undefined) {
-      context.addIssue({ code: 'custom', message: `must be a whole number followed by ${listUnits(units)}, such as ${example}` });
-    } else if (options.min && ms < options.min[0]) {
-      context.addIssue({ code: 'custom', message: `must be at least ${options.min[1]}` });
-    } else if (options.max && ms > options.max[0]) {
-      context.addIssue({ code: 'custom', message: `must be at most ${options.max[1]}` });
-    }
-  });
+  return z.string().check(
+    z.superRefine((text, context) => {
+      const ms = parseDuration(text, units);
+      if (ms === undefined) {
+        context.addIssue({ code: 'custom', message: `must be a whole number followed by ${listUnits(units)}, such as ${example}` });
+      } else if (options.min && ms < options.min[0]) {
+        context.addIssue({ code: 'custom', message: `must be at least ${options.min[1]}` });
+      } else if (options.max && ms > options.max[0]) {
+        context.addIssue({ code: 'custom', message: `must be at most ${options.max[1]}` });
+      }
+    }),
+  );
 }
 
 /** An EventBridge schedule expression, checked as EventBridge checks it at deploy time. */
@@ -42,109 +44,117 @@ function listUnits(units: DurationUnit[]): string {
   return units.length === 1 ? (units[0] as string) : `${units.slice(0, -1).join(', ')} or ${units.at(-1)}`;
 }
 
-const scheduleExpression = z.string().superRefine((expression, context) => {
-  try {
-    parseSchedule(expression);
-  } catch (error) {
-    const problem = error instanceof ScheduleExpressionError ? error.message.replace(/^Invalid schedule expression "[^"]*": /, '') : String(error);
-    context.addIssue({ code: 'custom', message: `is not a valid EventBridge schedule: ${problem}` });
-  }
-});
-const principalPatterns = z.array(z.string().regex(PRINCIPAL_PATTERN, 'must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins'));
+const scheduleExpression = z.string().check(
+  z.superRefine((expression, context) => {
+    try {
+      parseSchedule(expression);
+    } catch (error) {
+      const problem = error instanceof ScheduleExpressionError ? error.message.replace(/^Invalid schedule expression "[^"]*": /, '') : String(error);
+      context.addIssue({ code: 'custom', message: `is not a valid EventBridge schedule: ${problem}` });
+    }
+  }),
+);
+const principalPatterns = z.array(z.string().check(z.regex(PRINCIPAL_PATTERN, 'must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins')));
 
 export const retireSchema = z.strictObject({
-  graceBeforeDisable: duration({ units: ['h', 'd'] }).default('30d'),
-  quietPeriod: duration({ units: ['h', 'd'], max: [90 * MS_PER_DAY, '90d, because CloudTrail LookupEvents reaches back 90 days'] }).default('30d'),
-  disabledBeforeDeletion: duration({ units: ['h', 'd'] }).default('30d'),
-  allowDeletion: z.boolean().default(false),
-  pendingWindow: duration({ units: ['d'], min: [7 * MS_PER_DAY, '7d'], max: [30 * MS_PER_DAY, '30d'] }).default('30d'),
-  publicKeyWithdrawn: z.boolean().default(false),
-  approvers: principalPatterns.default([]),
-  requiredApprovals: z.number().int().min(1).max(10).default(1),
+  graceBeforeDisable: z._default(duration({ units: ['h', 'd'] }), '30d'),
+  quietPeriod: z._default(duration({ units: ['h', 'd'], max: [90 * MS_PER_DAY, '90d, because CloudTrail LookupEvents reaches back 90 days'] }), '30d'),
+  disabledBeforeDeletion: z._default(duration({ units: ['h', 'd'] }), '30d'),
+  allowDeletion: z._default(z.boolean(), false),
+  pendingWindow: z._default(duration({ units: ['d'], min: [7 * MS_PER_DAY, '7d'], max: [30 * MS_PER_DAY, '30d'] }), '30d'),
+  publicKeyWithdrawn: z._default(z.boolean(), false),
+  approvers: z._default(principalPatterns, []),
+  requiredApprovals: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 1),
 });
 
 export const aliasConfigSchema = z
   .strictObject({
     alias: aliasName,
     /** For a multi-Region alias the first Region is the primary key's, the others its replicas'. */
-    regions: z.array(region).min(1, 'must list at least one Region'),
+    regions: z.array(region).check(z.minLength(1, 'must list at least one Region')),
     period: duration({ units: ['h', 'd'] }),
-    strategy: z.enum(['alias', 'native']).default('alias'),
-    multiRegion: z.boolean().default(false),
+    strategy: z._default(z.enum(['alias', 'native']), 'alias'),
+    multiRegion: z._default(z.boolean(), false),
     /** Absent means 24h for asymmetric and HMAC keys and 0h for symmetric keys. */
-    overlap: duration({ units: ['h', 'd'], max: [30 * MS_PER_DAY, '30d'] }).optional(),
-    retire: retireSchema.default(() => retireSchema.parse({})),
+    overlap: z.optional(duration({ units: ['h', 'd'], max: [30 * MS_PER_DAY, '30d'] })),
+    retire: z._default(retireSchema, () => retireSchema.parse({})),
   })
-  .superRefine((entry, context) => {
-    const periodMs = parseDuration(entry.period, ['h', 'd']);
-    if (periodMs === undefined) return;
-    if (entry.strategy === 'alias' && periodMs < MS_PER_DAY) {
-      context.addIssue({ code: 'custom', path: ['period'], message: 'must be at least 1d (24h) for the alias strategy' });
-    }
-    if (entry.strategy === 'native' && (periodMs % MS_PER_DAY !== 0 || periodMs < 90 * MS_PER_DAY || periodMs > 2560 * MS_PER_DAY)) {
-      context.addIssue({ code: 'custom', path: ['period'], message: 'must be whole days from 90d to 2560d for the native strategy, as KMS allows' });
-    }
-    if (entry.strategy === 'native' && entry.multiRegion) {
-      context.addIssue({ code: 'custom', path: ['multiRegion'], message: 'must be false for the native strategy; KMS rotates multi-Region keys natively from the primary' });
-    }
-    if (new Set(entry.regions).size !== entry.regions.length) {
-      context.addIssue({ code: 'custom', path: ['regions'], message: 'lists a Region twice' });
-    }
-    if (entry.multiRegion && entry.regions.length < 2) {
-      context.addIssue({ code: 'custom', path: ['regions'], message: 'must list the primary Region then at least one replica Region for a multi-Region alias' });
-    }
-  });
+  .check(
+    z.superRefine((entry, context) => {
+      const periodMs = parseDuration(entry.period, ['h', 'd']);
+      if (periodMs === undefined) return;
+      if (entry.strategy === 'alias' && periodMs < MS_PER_DAY) {
+        context.addIssue({ code: 'custom', path: ['period'], message: 'must be at least 1d (24h) for the alias strategy' });
+      }
+      if (entry.strategy === 'native' && (periodMs % MS_PER_DAY !== 0 || periodMs < 90 * MS_PER_DAY || periodMs > 2560 * MS_PER_DAY)) {
+        context.addIssue({ code: 'custom', path: ['period'], message: 'must be whole days from 90d to 2560d for the native strategy, as KMS allows' });
+      }
+      if (entry.strategy === 'native' && entry.multiRegion) {
+        context.addIssue({ code: 'custom', path: ['multiRegion'], message: 'must be false for the native strategy; KMS rotates multi-Region keys natively from the primary' });
+      }
+      if (new Set(entry.regions).size !== entry.regions.length) {
+        context.addIssue({ code: 'custom', path: ['regions'], message: 'lists a Region twice' });
+      }
+      if (entry.multiRegion && entry.regions.length < 2) {
+        context.addIssue({ code: 'custom', path: ['regions'], message: 'must list the primary Region then at least one replica Region for a multi-Region alias' });
+      }
+    }),
+  );
 
 export const settingsSchema = z.strictObject({
-  sweepSchedule: scheduleExpression.default('rate(1 hour)'),
-  retireSchedule: scheduleExpression.default('rate(1 day)'),
-  maxRotationsPerRun: z.number().int().min(1).max(1000).default(20),
-  forceCooldown: duration().default('1h'),
-  dueSoonNotice: duration({ units: ['h', 'd'] }).default('7d'),
-  requestExpiry: duration({ units: ['h', 'd'], min: [3_600_000, '1h'], max: [30 * MS_PER_DAY, '30d'] }).default('72h'),
-  requestReminder: duration({ units: ['h', 'd'] }).default('24h'),
-  quotaShare: z.number().gt(0, 'must be more than 0').max(1).default(0.5),
-  cancelDeletionOnUse: z.boolean().default(true),
-  approvers: principalPatterns.default([]),
-  pinnedSessionRoles: principalPatterns.default([]),
-  audit: z
-    .strictObject({
-      repeatWindow: duration().default('5m'),
-      rules: z
-        .record(
+  sweepSchedule: z._default(scheduleExpression, 'rate(1 hour)'),
+  retireSchedule: z._default(scheduleExpression, 'rate(1 day)'),
+  maxRotationsPerRun: z._default(z.number().check(z.int(), z.gte(1), z.lte(1000)), 20),
+  forceCooldown: z._default(duration(), '1h'),
+  dueSoonNotice: z._default(duration({ units: ['h', 'd'] }), '7d'),
+  requestExpiry: z._default(duration({ units: ['h', 'd'], min: [3_600_000, '1h'], max: [30 * MS_PER_DAY, '30d'] }), '72h'),
+  requestReminder: z._default(duration({ units: ['h', 'd'] }), '24h'),
+  quotaShare: z._default(z.number().check(z.gt(0, 'must be more than 0'), z.lte(1)), 0.5),
+  cancelDeletionOnUse: z._default(z.boolean(), true),
+  approvers: z._default(principalPatterns, []),
+  pinnedSessionRoles: z._default(principalPatterns, []),
+  audit: z._default(
+    z.strictObject({
+      repeatWindow: z._default(duration(), '5m'),
+      rules: z._default(
+        z.record(
           z.string(),
           z.strictObject({
-            enabled: z.boolean().optional(),
-            severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
-            threshold: z.number().int().min(1).optional(),
-            window: duration().optional(),
+            enabled: z.optional(z.boolean()),
+            severity: z.optional(z.enum(['low', 'medium', 'high', 'critical'])),
+            threshold: z.optional(z.number().check(z.int(), z.gte(1))),
+            window: z.optional(duration()),
           }),
-        )
-        .default({}),
-    })
-    .default(() => ({ repeatWindow: '5m', rules: {} })),
+        ),
+        {},
+      ),
+    }),
+    () => ({ repeatWindow: '5m', rules: {} }),
+  ),
 });
 
 export const rotationConfigSchema = z
   .strictObject({
-    settings: settingsSchema.default(() => settingsSchema.parse({})),
-    aliases: z.array(aliasConfigSchema).min(1, 'must list at least one alias'),
+    settings: z._default(settingsSchema, () => settingsSchema.parse({})),
+    aliases: z.array(aliasConfigSchema).check(z.minLength(1, 'must list at least one alias')),
   })
-  .superRefine((config, context) => {
-    const seen = new Set<string>();
-    config.aliases.forEach((entry, index) => {
-      for (const entryRegion of entry.regions) {
-        const key = `${entryRegion} ${entry.alias}`;
-        if (seen.has(key)) {
-          context.addIssue({
-            code: 'custom',
-            path: ['aliases', index, 'regions'],
-            message: `lists ${entryRegion} for an alias already configured in that Region`,
-          });
+  .check(
+    z.superRefine((config, context) => {
+      const seen = new Set<string>();
+      config.aliases.forEach((entry, index) => {
+        for (const entryRegion of entry.regions) {
+          const key = `${entryRegion} ${entry.alias}`;
+          if (seen.has(key)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['aliases', index, 'regions'],
+              message: `lists ${entryRegion} for an alias already configured in that Region`,
+            });
+          }
+          seen.add(key);
         }
-        seen.add(key);
-      }
-    });
-  });
+      });
+    }),
+  );
 
 export type RotationConfigDocument = z.output<typeof rotationConfigSchema>;

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { systemClock, type Clock } from '../clock.js';
 import { ACTION_HEADER, canonicalBinding, GET_CALLER_IDENTITY_BODY, IdentityProofError, type ActionBinding } from './proof.js';
 import { parseCallerIdentity, parseStsError } from './sts-response.js';
+import { PARSE_OPTIONS } from '../parse-options.js';
 
 export interface VerifyIdentityProofOptions {
   /** The function's own STS endpoint, such as `https://sts.eu-west-1.amazonaws.com/`. Proofs are sent only here. */
@@ -28,16 +29,14 @@ const MAX_RESPONSE_CHARACTERS = 64 * 1024;
 
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
-const proofSchema = z
-  .object({
-    method: z.literal('POST'),
-    url: z.string().max(2048),
-    headers: z
-      .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name').max(64), z.string().max(8192))
-      .refine((headers) => Object.keys(headers).length <= 20, 'must have at most 20 headers'),
-    body: z.string().max(1024),
-  })
-  .strict();
+const proofSchema = z.strictObject({
+  method: z.literal('POST'),
+  url: z.string().check(z.maxLength(2048)),
+  headers: z
+    .record(z.string().check(z.regex(HEADER_NAME, 'must be an HTTP header name'), z.maxLength(64)), z.string().check(z.maxLength(8192)))
+    .check(z.refine((headers) => Object.keys(headers).length <= 20, 'must have at most 20 headers')),
+  body: z.string().check(z.maxLength(1024)),
+});
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -47,7 +46,7 @@ function reject(message: string): never {
 }
 
 function parseShape(proof: unknown): z.infer<typeof proofSchema> {
-  const parsed = proofSchema.safeParse(proof);
+  const parsed = proofSchema.safeParse(proof, PARSE_OPTIONS);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'proof'}: ${issue.message}`);
   return reject(`Malformed identity proof: ${problems.join('; ')}.`);

@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { RotationConfig } from '../config/load.js';
 import type { RetirementDeps } from './deps.js';
 import { approveRequest, isStale, rejectRequest, startExecution, verifyPerson } from './decide.js';
 import { RetirementRejection } from './errors.js';
 import { checkFiling, fileRetirement } from './file.js';
 import { RETIREMENT_ACTIONS, RETIREMENT_STATUSES, type RetirementRequest } from './request.js';
+import { PARSE_OPTIONS } from '../parse-options.js';
 
 /** The parts of an API Gateway HTTP API (payload format 2.0) event that the routes read. */
 export interface HttpApiEvent {
@@ -22,19 +23,19 @@ export interface HttpApiResult {
   body: string;
 }
 
-const REQUEST_ID = z.string().min(1).max(128);
-const REASON = z.string().trim().min(1).max(1000);
+const REQUEST_ID = z.string().check(z.minLength(1), z.maxLength(128));
+const REASON = z.string().check(z.trim(), z.minLength(1), z.maxLength(1000));
 
 const fileBody = z.strictObject({
-  keyArn: z.string().min(1).max(2048),
+  keyArn: z.string().check(z.minLength(1), z.maxLength(2048)),
   action: z.enum(RETIREMENT_ACTIONS),
   reason: REASON,
-  pendingWindowInDays: z.number().optional(),
+  pendingWindowInDays: z.optional(z.number()),
   requestId: REQUEST_ID,
-  identityProof: z.unknown().optional(),
+  identityProof: z.optional(z.unknown()),
 });
-const approveBody = z.strictObject({ requestId: REQUEST_ID, identityProof: z.unknown().optional() });
-const rejectBody = z.strictObject({ reason: REASON, requestId: REQUEST_ID, identityProof: z.unknown().optional() });
+const approveBody = z.strictObject({ requestId: REQUEST_ID, identityProof: z.optional(z.unknown()) });
+const rejectBody = z.strictObject({ reason: REASON, requestId: REQUEST_ID, identityProof: z.optional(z.unknown()) });
 
 /**
  * Serves the approval API. Identity comes only from the body's identity proof, checked with STS:
@@ -108,7 +109,7 @@ async function requireRequest(deps: RetirementDeps, id: string): Promise<void> {
   if (!(await deps.store.get(deps.region, id))) throw new RetirementRejection(404, 'unknown-request', `No retirement request ${id} in ${deps.region}.`);
 }
 
-function parseBody<T>(event: HttpApiEvent, schema: z.ZodType<T>): T {
+function parseBody<T>(event: HttpApiEvent, schema: z.ZodMiniType<T>): T {
   let parsed: unknown;
   try {
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
@@ -116,7 +117,7 @@ function parseBody<T>(event: HttpApiEvent, schema: z.ZodType<T>): T {
   } catch {
     throw new RetirementRejection(400, 'invalid-input', 'Invalid body: it must be a JSON object.', 'body');
   }
-  const result = schema.safeParse(parsed);
+  const result = schema.safeParse(parsed, PARSE_OPTIONS);
   if (result.success) {
     if ((result.data as { identityProof?: unknown }).identityProof === undefined) {
       throw new RetirementRejection(400, 'invalid-input', 'Invalid identityProof: it is missing; sign a presigned sts:GetCallerIdentity request bound to this action (the kms-rotator CLI does).', 'identityProof');

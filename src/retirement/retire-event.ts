@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { PARSE_OPTIONS } from '../parse-options.js';
 
 /**
  * The event an EventBridge schedule delivers to the retire function. AWS may add fields, so
@@ -7,7 +8,7 @@ import { z } from 'zod';
 const scheduledEventSchema = z.looseObject({
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
-  time: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time such as 2027-01-01T00:00:00Z'),
+  time: z.string().check(z.refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time such as 2027-01-01T00:00:00Z')),
 });
 
 export type RetireScheduledEvent = z.output<typeof scheduledEventSchema>;
@@ -28,7 +29,7 @@ export function parseRetireEvent(event: unknown): RetireScheduledEvent {
       `Invalid retire event: expected the EventBridge Scheduled Event of settings.retireSchedule, a JSON object with source "aws.events"; received ${describeValue(event)}`,
     );
   }
-  const result = scheduledEventSchema.safeParse(event);
+  const result = scheduledEventSchema.safeParse(event, PARSE_OPTIONS);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.map(String).join('.') || 'event';

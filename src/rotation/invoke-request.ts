@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { PARSE_OPTIONS } from '../parse-options.js';
 
 /** Longest reason accepted; reasons go to logs, events and the table, never to tags. */
 export const MAX_REASON_LENGTH = 1000;
@@ -10,35 +11,31 @@ const scheduledEventSchema = z.looseObject({
   time: z.string(),
 });
 
-const aliasName = z.string().regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, 'must be an alias name such as alias/payments');
-const reason = z
-  .string()
-  .trim()
-  .min(1, 'must say why')
-  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`);
+const aliasName = z.string().check(z.regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, 'must be an alias name such as alias/payments'));
+const reason = z.string().check(z.trim(), z.minLength(1, 'must say why'), z.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`));
 /** The presigned sts:GetCallerIdentity request of the person asking; checked by the identity module. */
 const identityProof = z.unknown();
-const requestId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or hyphens, unique per request');
+const requestId = z.string().check(z.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or hyphens, unique per request'));
 
-const personFields = { requestId: requestId.optional(), identityProof: identityProof.optional() };
+const personFields = { requestId: z.optional(requestId), identityProof: z.optional(identityProof) };
 
 const rotateSchema = z.strictObject({
   alias: aliasName,
   reason,
-  force: z.literal(true).optional(),
-  skipOverlap: z.literal(true).optional(),
+  force: z.optional(z.literal(true)),
+  skipOverlap: z.optional(z.literal(true)),
   ...personFields,
 });
 const rollbackSchema = z.strictObject({ alias: aliasName, reason, rollback: z.literal(true), ...personFields });
-const pauseSchema = z.strictObject({ alias: aliasName.optional(), reason, pause: z.literal(true), ...personFields });
-const resumeSchema = z.strictObject({ alias: aliasName.optional(), reason: reason.optional(), resume: z.literal(true), ...personFields });
+const pauseSchema = z.strictObject({ alias: z.optional(aliasName), reason, pause: z.literal(true), ...personFields });
+const resumeSchema = z.strictObject({ alias: z.optional(aliasName), reason: z.optional(reason), resume: z.literal(true), ...personFields });
 const abandonCreateSchema = z.strictObject({ alias: aliasName, reason, abandonCreate: z.literal(true), ...personFields });
 const dryRunSchema = z.strictObject({ dryRun: z.literal(true) });
 /** A sweep's hand-over of one due alias; it carries no reason and no identity, like the schedule. */
 const fanOutSchema = z.strictObject({
   fanOut: z.literal(true),
   alias: aliasName,
-  sweepRunId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be the run id of the sweep, 8 to 64 letters, digits or hyphens'),
+  sweepRunId: z.string().check(z.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be the run id of the sweep, 8 to 64 letters, digits or hyphens')),
 });
 
 interface PersonRequest {
@@ -108,13 +105,13 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, event: object, name: string): z.output<T> {
-  const result = schema.safeParse(event);
+function parse<T extends z.ZodMiniType>(schema: T, event: object, name: string): z.output<T> {
+  const result = schema.safeParse(event, PARSE_OPTIONS);
   if (!result.success) throw new InvalidRequestError(`Invalid ${name}: ${formatIssues(event, result.error)}`);
   return result.data;
 }
 
-function formatIssues(event: object, error: z.ZodError): string {
+function formatIssues(event: object, error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.join(', ')}`;
