@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients, perRegion } from '../src/aws/clients.js';
@@ -40,20 +41,12 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   return { deps, config };
 }
 
-let lambda: Promise<(functionArn: string, payload: string) => Promise<void>> | undefined;
+let lambda: LambdaClient | undefined;
 
-/**
- * Sends asynchronous invokes (InvocationType `Event`) of a function. The Lambda client loads on the
- * first fan-out, so runs that never fan out do not pay for it at cold start.
- */
-function invokeAsync(region: string, functionArn: string, payload: string): Promise<void> {
-  lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => {
-    const client = new LambdaClient({ region });
-    return async (name, body) => {
-      await client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from(body) }));
-    };
-  });
-  return lambda.then((send) => send(functionArn, payload));
+/** Sends an asynchronous invoke (InvocationType `Event`) of a function; the client is made on first use. */
+async function invokeAsync(region: string, functionArn: string, payload: string): Promise<void> {
+  lambda ??= new LambdaClient({ region });
+  await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(payload) }));
 }
 
 /** This function, invoked again: one run per alias a sweep hands over. Lambda does not retry them (maximumRetryAttempts 0). */
