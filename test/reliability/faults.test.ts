@@ -2,6 +2,7 @@ import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand } from
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { QuotaLimiter } from '../../local/emulator/faults/quotas.js';
 import { operatorIdentity } from '../../local/identities.js';
 
 describe('emulator fault injection', () => {
@@ -105,5 +106,28 @@ describe('emulator fault injection', () => {
     emulator = await startEmulator();
 
     expect(() => emulator.setFaults({ rules: [{ kind: 'throttle', share: 2 }] })).toThrow('Invalid fault rule: share 2 must be between 0 and 1');
+  });
+});
+
+describe('quota limiter', () => {
+  it('keeps a fractional quota with a token bucket', () => {
+    const limiter = new QuotaLimiter({ timeScale: 1, limits: { CreateKey: 2.5 } });
+    const throttledAt = (realTimeMs: number) => limiter.exceeds('CreateKey', '111122223333', 'us-east-1', realTimeMs);
+
+    // A full bucket holds 2.5 calls: two pass at once and the third is throttled.
+    expect([throttledAt(0), throttledAt(0), throttledAt(0)]).toEqual([false, false, true]);
+    // It refills 2.5 calls per second: 0.5 left plus 200 ms of refill make one call.
+    expect(throttledAt(200)).toBe(false);
+    // Calls 400 ms apart, the quota's own spacing, always pass; one 100 ms early does not.
+    expect([throttledAt(600), throttledAt(1000), throttledAt(1400)]).toEqual([false, false, false]);
+    expect(throttledAt(1700)).toBe(true);
+    expect(throttledAt(1800)).toBe(false);
+  });
+
+  it('throttles every call of a quota of 0', () => {
+    const limiter = new QuotaLimiter({ timeScale: 1, limits: { CreateKey: 0 } });
+
+    expect(limiter.exceeds('CreateKey', '111122223333', 'us-east-1', 0)).toBe(true);
+    expect(limiter.exceeds('DescribeKey', '111122223333', 'us-east-1', 0)).toBe(false);
   });
 });

@@ -79,13 +79,14 @@ interface QuotaBucket {
 }
 
 /**
- * Counts KMS calls in one-second windows of quota time, per account, Region and quota, and tells
- * whether a call is over its quota. Windows are fixed, not sliding, as a simple approximation of
- * AWS's throttling, whose exact algorithm AWS does not document.
+ * Meters KMS calls per account, Region and quota with a token bucket: it holds up to one second of
+ * the quota and refills at the quota's rate in quota time, so calls spaced evenly at the quota
+ * never fail, and a fractional quota such as 2.5 per second is kept exactly. A throttled call
+ * takes no token. AWS does not document its throttling algorithm, so this is an approximation.
  */
 export class QuotaLimiter {
   readonly #options: QuotaOptions;
-  readonly #windows = new Map<string, { window: number; count: number }>();
+  readonly #buckets = new Map<string, { tokens: number; atSeconds: number }>();
 
   constructor(options: QuotaOptions) {
     if (!(options.timeScale > 0)) throw new Error(`Invalid quotas.timeScale ${options.timeScale}: it must be a number above 0`);
@@ -96,15 +97,18 @@ export class QuotaLimiter {
   exceeds(operation: string, accountId: string, region: string, realTimeMs: number): boolean {
     const bucket = this.#bucketOf(operation, region);
     if (!bucket) return false;
-    const window = Math.floor((realTimeMs * this.#options.timeScale) / 1000);
+    if (bucket.limit <= 0) return true;
+    const capacity = Math.max(1, bucket.limit);
+    const nowSeconds = (realTimeMs * this.#options.timeScale) / 1000;
     const key = `${accountId}/${region}/${bucket.name}`;
-    const current = this.#windows.get(key);
-    if (!current || current.window !== window) {
-      this.#windows.set(key, { window, count: 1 });
-      return bucket.limit < 1;
-    }
-    current.count += 1;
-    return current.count > bucket.limit;
+    const state = this.#buckets.get(key) ?? { tokens: capacity, atSeconds: nowSeconds };
+    state.tokens = Math.min(capacity, state.tokens + Math.max(0, nowSeconds - state.atSeconds) * bucket.limit);
+    state.atSeconds = nowSeconds;
+    this.#buckets.set(key, state);
+    // The margin absorbs floating-point error, so a call exactly on its slot is not throttled.
+    if (state.tokens < 1 - 1e-9) return true;
+    state.tokens -= 1;
+    return false;
   }
 
   #bucketOf(operation: string, region: string): QuotaBucket | undefined {
