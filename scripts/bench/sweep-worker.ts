@@ -12,7 +12,10 @@ import { toolIdentity } from '../../local/identities.js';
 import { createClients } from '../../src/aws/clients.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../../src/rotation/deps.js';
-import { createKeyPacer } from '../../src/rotation/pacer.js';
+import type { FanOut } from '../../src/rotation/fan-out.js';
+import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
+import { OUTCOMES, type AliasOutcome } from '../../src/rotation/outcome.js';
+import { createKeyPacer, RequestPacer } from '../../src/rotation/pacer.js';
 import { sweep } from '../../src/rotation/sweep.js';
 import { StateTable } from '../../src/state/state-table.js';
 
@@ -26,7 +29,14 @@ export interface SweepJob {
   startMs: number;
   /** Virtual time between two sweeps: the sweep schedule's period. */
   intervalMs: number;
+  /** Quota seconds per real second, as the emulator enforces them; the pacer and run time scale with it. */
+  timeScale: number;
+  /** Hand the due aliases beyond the cap to runs of their own, in this process, as Lambda would. */
+  fanOut: boolean;
 }
+
+/** Lambda's longest run, which serverless.yml gives the rotate function. */
+const LAMBDA_TIMEOUT_MS = 900_000;
 
 export interface SweepRunFigures {
   run: number;
@@ -39,7 +49,10 @@ export interface SweepRunFigures {
   retainedHeapMiB?: number;
   /** DynamoDB HTTP requests by operation, retries included. */
   dynamodbCalls: Record<string, number>;
+  /** Final outcome of each alias: a fanned-out alias counts with the outcome of its own run. */
   outcomes: Record<string, number>;
+  /** Aliases the sweep handed to runs of their own. */
+  fannedOut: number;
 }
 
 export type WorkerMessage = { type: 'run'; figures: SweepRunFigures } | { type: 'error'; message: string };
@@ -55,6 +68,11 @@ function countRequests(client: DynamoDBClient, counts: Map<string, number>): voi
     },
     { step: 'deserialize', name: 'benchCountRequests' },
   );
+}
+
+/** Returns the CreateKey pacer of a run at `quotaShare`, with its interval shortened `timeScale` times. */
+function scaledPacer(quotaShare: number, timeScale: number): RequestPacer {
+  return new RequestPacer(createKeyPacer(quotaShare).intervalMs / Math.max(timeScale, 1));
 }
 
 function nextMessage(): Promise<ParentMessage> {
@@ -85,9 +103,27 @@ async function runJob(job: SweepJob): Promise<void> {
     // formatting log lines is then left out of the figures.
     logger: new Logger({ serviceName: 'kms-rotator', logLevel: 'SILENT' }),
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
-    // As handlers/rotate.ts does: CreateKey spaced to the run's share of its quota, in real time.
-    createKeyPacer: createKeyPacer(config.quotaShare),
+    // As handlers/rotate.ts does: CreateKey spaced to the run's share of its quota, in scaled time.
+    createKeyPacer: scaledPacer(config.quotaShare, job.timeScale),
   };
+  let sweepStarted = 0;
+  let fanOutRuns: Array<Promise<AliasOutcome>> = [];
+  const fanOut: FanOut = {
+    // Each run gets a pacer of its own, as a fresh Lambda run would, and no fan-out.
+    invoke: async (event) => {
+      const runDeps: RotationDeps = { ...deps, createKeyPacer: scaledPacer(config.quotaShare, job.timeScale), fanOut: undefined };
+      fanOutRuns.push(
+        (handleRotateInvoke(runDeps, config, event, `bench-fan-out-${fanOutRuns.length + 1}`) as Promise<AliasOutcome>).catch((error: unknown) => ({
+          alias: event.alias,
+          region: job.region,
+          outcome: OUTCOMES.failed,
+          message: String(error),
+        })),
+      );
+    },
+    remainingMs: () => LAMBDA_TIMEOUT_MS - (performance.now() - sweepStarted) * job.timeScale,
+  };
+  if (job.fanOut) deps.fanOut = fanOut;
 
   for (let run = 1; ; run += 1) {
     dynamodbCalls.clear();
@@ -102,7 +138,11 @@ async function runJob(job: SweepJob): Promise<void> {
     }, 20);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
+    sweepStarted = started;
+    fanOutRuns = [];
     const result = await sweep(deps, config, `bench-run-${run}`);
+    // The sweep is done when the last run it handed an alias to is done.
+    const handedOver = new Map((await Promise.all(fanOutRuns)).map((outcome) => [outcome.alias, outcome]));
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
@@ -111,7 +151,12 @@ async function runJob(job: SweepJob): Promise<void> {
     peakHeap = Math.max(peakHeap, usage.heapUsed);
 
     const outcomes: Record<string, number> = {};
-    for (const outcome of result.aliases) outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
+    let fannedOut = 0;
+    for (const swept of result.aliases) {
+      if (swept.outcome === OUTCOMES.fannedOut) fannedOut += 1;
+      const outcome = swept.outcome === OUTCOMES.fannedOut ? (handedOver.get(swept.alias) ?? swept) : swept;
+      outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
+    }
     let retainedHeapMiB: number | undefined;
     if (gc) {
       gc();
@@ -128,6 +173,7 @@ async function runJob(job: SweepJob): Promise<void> {
         retainedHeapMiB,
         dynamodbCalls: Object.fromEntries(dynamodbCalls),
         outcomes,
+        fannedOut,
       },
     });
     if ((await nextMessage()).type !== 'continue') break;

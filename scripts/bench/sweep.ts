@@ -36,6 +36,8 @@ export interface SweepScenario {
   maxRuns: number;
   maxRotationsPerRun: number;
   quotaShare: number;
+  /** Hand due aliases beyond maxRotationsPerRun to runs of their own (the rotate function's fan-out). */
+  fanOut: boolean;
   /**
    * Quota seconds per real second while the sweeps run; 0 turns quota enforcement off. The
    * emulator enforces each KMS quota times quotaShare, as if the account's other workloads used
@@ -186,7 +188,7 @@ export async function runSweepScenario(scenario: SweepScenario): Promise<SweepSc
     if (scenario.timeScale > 0) emulator.setFaults({ quotas: { timeScale: scenario.timeScale, limits: sharedLimits(scenario.quotaShare) } });
 
     child = fork(new URL('./sweep-worker.ts', import.meta.url), [], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const job: SweepJob = { endpoints, region: LOCAL_REGION, tableName: TABLE_NAME, busName: BUS_NAME, configPath, startMs: START_MS, intervalMs: 3_600_000 };
+    const job: SweepJob = { endpoints, region: LOCAL_REGION, tableName: TABLE_NAME, busName: BUS_NAME, configPath, startMs: START_MS, intervalMs: 3_600_000, timeScale: scenario.timeScale, fanOut: scenario.fanOut };
     let callsSeen = countCalls(emulator, 0).total;
     let serverCpu = process.cpuUsage();
     child.send({ type: 'job', job } satisfies ParentMessage);
