@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import { fastLooseObject } from '../validation.js';
 
 /**
  * Schemas of every shape in which KMS activity reaches the audit function. Objects are loose:
@@ -14,7 +14,7 @@ const isoTime = z.string().check(z.refine((text) => !Number.isNaN(Date.parse(tex
 /** A plain JSON object; CloudTrail writes `null` for the request and response of many calls. */
 const jsonObject = z.record(z.string(), z.unknown());
 
-const sessionIssuerSchema = z.looseObject({
+const sessionIssuerSchema = fastLooseObject({
   type: z.optional(z.string()),
   principalId: z.optional(z.string()),
   arn: z.optional(z.string()),
@@ -23,7 +23,7 @@ const sessionIssuerSchema = z.looseObject({
 });
 
 /** The `userIdentity` element. Service events carry only `accountId` and `invokedBy`, with no type. */
-export const userIdentitySchema = z.looseObject({
+export const userIdentitySchema = fastLooseObject({
   type: z.optional(z.string()),
   principalId: z.optional(z.string()),
   arn: z.optional(z.string()),
@@ -34,27 +34,27 @@ export const userIdentitySchema = z.looseObject({
   identityProvider: z.optional(z.string()),
   credentialId: z.optional(z.string()),
   sessionContext: z.optional(
-    z.looseObject({
+    fastLooseObject({
       sessionIssuer: z.optional(sessionIssuerSchema),
       sourceIdentity: z.optional(z.string()),
     }),
   ),
   onBehalfOf: z.optional(
-    z.looseObject({
+    fastLooseObject({
       userId: z.optional(z.string()),
       identityStoreArn: z.optional(z.string()),
     }),
   ),
 });
 
-const resourceSchema = z.looseObject({
+const resourceSchema = fastLooseObject({
   ARN: z.optional(z.string()),
   accountId: z.optional(z.string()),
   type: z.optional(z.string()),
 });
 
 /** One CloudTrail record: a `detail` of EventBridge, or one entry of a log file's `Records`. */
-export const cloudTrailRecordSchema = z.looseObject({
+export const cloudTrailRecordSchema = fastLooseObject({
   eventVersion: z.optional(z.string()),
   userIdentity: userIdentitySchema,
   eventTime: isoTime,
@@ -91,18 +91,18 @@ const envelope = {
 };
 
 /** An EventBridge event carrying a CloudTrail record, from `aws.kms` or (for the state table's policy) `aws.dynamodb`. */
-export const cloudTrailEventSchema = z.looseObject({
+export const cloudTrailEventSchema = fastLooseObject({
   ...envelope,
   'detail-type': z.enum(CLOUDTRAIL_DETAIL_TYPES),
   detail: cloudTrailRecordSchema,
 });
 
 /** An event KMS sends to EventBridge itself, best effort; the same event may arrive twice. */
-export const kmsServiceEventSchema = z.looseObject({
+export const kmsServiceEventSchema = fastLooseObject({
   ...envelope,
   'detail-type': z.enum(KMS_SERVICE_DETAIL_TYPES),
   source: z.literal('aws.kms'),
-  detail: z.looseObject({
+  detail: fastLooseObject({
     'key-id': nonEmpty,
     'key-material-id': z.optional(z.string()),
     'rotation-type': z.optional(z.string()),
@@ -136,20 +136,20 @@ export function parseAuditInput(input: unknown): AuditInput | RejectedInput {
   if ('detail-type' in candidate) {
     const detailType = candidate['detail-type'];
     if ((KMS_SERVICE_DETAIL_TYPES as readonly unknown[]).includes(detailType)) {
-      const parsed = kmsServiceEventSchema.safeParse(candidate, PARSE_OPTIONS);
+      const parsed = kmsServiceEventSchema.safeParse(candidate);
       return parsed.success ? { shape: 'kms-service-event', event: parsed.data } : invalid(`${String(detailType)} event`, candidate, parsed.error);
     }
     if (!(CLOUDTRAIL_DETAIL_TYPES as readonly unknown[]).includes(detailType)) {
       return { rejected: 'ignored', reason: `detail-type ${clip(detailType)} from source ${clip(candidate.source)} is not KMS activity` };
     }
-    const parsed = cloudTrailEventSchema.safeParse(candidate, PARSE_OPTIONS);
+    const parsed = cloudTrailEventSchema.safeParse(candidate);
     if (!parsed.success) return invalid(`${String(detailType)} event`, candidate, parsed.error);
     const ignored = ignoredSource(parsed.data.detail);
     return ignored ?? { shape: 'cloudtrail-event', event: parsed.data, record: parsed.data.detail };
   }
 
   if ('eventSource' in candidate || 'eventName' in candidate || 'eventID' in candidate) {
-    const parsed = cloudTrailRecordSchema.safeParse(candidate, PARSE_OPTIONS);
+    const parsed = cloudTrailRecordSchema.safeParse(candidate);
     if (!parsed.success) return invalid('CloudTrail record', candidate, parsed.error);
     return ignoredSource(parsed.data) ?? { shape: 'cloudtrail-file-record', record: parsed.data };
   }

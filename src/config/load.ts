@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod/mini';
 import { MS_PER_DAY, parseDuration } from './duration.js';
 import { rotationConfigSchema, type RotationConfigDocument } from './schema.js';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import '../validation.js';
 
 export interface RetireSettings {
   graceBeforeDisableMs: number;
@@ -83,7 +83,7 @@ export function parseConfig(text: string, source = 'rotation.config.yml'): Rotat
   if (document === null || document === undefined) {
     throw new ConfigError(`${source} is empty; it needs at least an aliases list, as docs/configuration.md shows`);
   }
-  const result = rotationConfigSchema.safeParse(document, PARSE_OPTIONS);
+  const result = rotationConfigSchema.safeParse(document);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(document, issue));
     throw new ConfigError(`${source} is invalid:\n${lines.map((line) => `  - ${line}`).join('\n')}`);

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import '../validation.js';
 import { parseSchedule, ScheduleExpressionError } from '../schedule.js';
 import { MS_PER_DAY, parseDuration, type DurationUnit } from './duration.js';
 

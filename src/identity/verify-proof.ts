@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { systemClock, type Clock } from '../clock.js';
 import { ACTION_HEADER, canonicalBinding, GET_CALLER_IDENTITY_BODY, IdentityProofError, type ActionBinding } from './proof.js';
 import { parseCallerIdentity, parseStsError } from './sts-response.js';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import '../validation.js';
 
 export interface VerifyIdentityProofOptions {
   /** The function's own STS endpoint, such as `https://sts.eu-west-1.amazonaws.com/`. Proofs are sent only here. */
@@ -46,7 +46,7 @@ function reject(message: string): never {
 }
 
 function parseShape(proof: unknown): z.infer<typeof proofSchema> {
-  const parsed = proofSchema.safeParse(proof, PARSE_OPTIONS);
+  const parsed = proofSchema.safeParse(proof);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'proof'}: ${issue.message}`);
   return reject(`Malformed identity proof: ${problems.join('; ')}.`);

@@ -5,7 +5,7 @@ import { approveRequest, isStale, rejectRequest, startExecution, verifyPerson } 
 import { RetirementRejection } from './errors.js';
 import { checkFiling, fileRetirement } from './file.js';
 import { RETIREMENT_ACTIONS, RETIREMENT_STATUSES, type RetirementRequest } from './request.js';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import '../validation.js';
 
 /** The parts of an API Gateway HTTP API (payload format 2.0) event that the routes read. */
 export interface HttpApiEvent {
@@ -117,7 +117,7 @@ function parseBody<T>(event: HttpApiEvent, schema: z.ZodMiniType<T>): T {
   } catch {
     throw new RetirementRejection(400, 'invalid-input', 'Invalid body: it must be a JSON object.', 'body');
   }
-  const result = schema.safeParse(parsed, PARSE_OPTIONS);
+  const result = schema.safeParse(parsed);
   if (result.success) {
     if ((result.data as { identityProof?: unknown }).identityProof === undefined) {
       throw new RetirementRejection(400, 'invalid-input', 'Invalid identityProof: it is missing; sign a presigned sts:GetCallerIdentity request bound to this action (the kms-rotator CLI does).', 'identityProof');

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import '../validation.js';
 
 /**
  * The event an EventBridge schedule delivers to the retire function. AWS may add fields, so
@@ -29,7 +29,7 @@ export function parseRetireEvent(event: unknown): RetireScheduledEvent {
       `Invalid retire event: expected the EventBridge Scheduled Event of settings.retireSchedule, a JSON object with source "aws.events"; received ${describeValue(event)}`,
     );
   }
-  const result = scheduledEventSchema.safeParse(event, PARSE_OPTIONS);
+  const result = scheduledEventSchema.safeParse(event);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.map(String).join('.') || 'event';

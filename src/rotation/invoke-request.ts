@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { PARSE_OPTIONS } from '../parse-options.js';
+import '../validation.js';
 
 /** Longest reason accepted; reasons go to logs, events and the table, never to tags. */
 export const MAX_REASON_LENGTH = 1000;
@@ -106,7 +106,7 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
 }
 
 function parse<T extends z.ZodMiniType>(schema: T, event: object, name: string): z.output<T> {
-  const result = schema.safeParse(event, PARSE_OPTIONS);
+  const result = schema.safeParse(event);
   if (!result.success) throw new InvalidRequestError(`Invalid ${name}: ${formatIssues(event, result.error)}`);
   return result.data;
 }
