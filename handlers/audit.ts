@@ -20,7 +20,7 @@ let runtime: Promise<AuditRuntime> | undefined;
 async function coldStart(): Promise<AuditRuntime> {
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
-  const clients = createClients({ region: environment.region });
+  const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
   const started: AuditRuntime = {
     deps: {
       kms: clients.kms,

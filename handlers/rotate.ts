@@ -23,9 +23,9 @@ let runtime: { deps: RotationDeps; config: RotationConfig } | undefined;
 function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
-  const clients = createClients({ region: environment.region });
+  const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
   // Replica Regions of multi-Region aliases get their own KMS client, made on first use.
-  const kmsIn = perRegion((region) => createClients({ region }).kms);
+  const kmsIn = perRegion((region) => createClients({ region, quotaShare: config.quotaShare }).kms);
   const deps: RotationDeps = {
     ...clients,
     kmsIn,

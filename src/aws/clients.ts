@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { paceKmsRequests } from '../rotation/pacer.js';
 
 /** The AWS clients the core uses; everything it calls goes through these. */
 export interface AwsClients {
@@ -24,14 +25,22 @@ export interface ClientOptions {
    * throttle, 5 attempts fail one call in 32 where 3 fail one in 8.
    */
   maxAttempts?: number;
+  /**
+   * Share of each KMS request quota that these clients may spend (settings.quotaShare). Absent
+   * means no pacing, as the tests and the local cloud run.
+   */
+  quotaShare?: number;
 }
 
 export function createClients(options: ClientOptions): AwsClients {
   const common = { region: options.region, credentials: options.credentials };
   const maxAttempts = options.maxAttempts ?? 5;
+  const kms = new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts });
+  const kmsSingleAttempt = new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts: 1 });
+  if (options.quotaShare !== undefined) paceKmsRequests([kms, kmsSingleAttempt], options.quotaShare);
   return {
-    kms: new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts }),
-    kmsSingleAttempt: new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts: 1 }),
+    kms,
+    kmsSingleAttempt,
     dynamodb: new DynamoDBClient({ ...common, endpoint: options.endpoints?.dynamodb, maxAttempts }),
     eventbridge: new EventBridgeClient({ ...common, endpoint: options.endpoints?.events, maxAttempts }),
   };

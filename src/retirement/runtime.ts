@@ -19,8 +19,8 @@ import { RetirementStore } from './store.js';
 export function retirementColdStart(logger: Logger, stage: string): { deps: RetirementDeps; config: RotationConfig } {
   const environment = loadEnvironment();
   const config = loadConfigFile(environment.configPath);
-  const clients = createClients({ region: environment.region });
-  const kmsIn = perRegion((region) => createClients({ region }).kms);
+  const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
+  const kmsIn = perRegion((region) => createClients({ region, quotaShare: config.quotaShare }).kms);
   const cloudtrailIn = perRegion((region) => new CloudTrailClient({ region }));
   const deps: RetirementDeps = {
     kms: clients.kms,

@@ -1,5 +1,8 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KMS_REQUEST_QUOTAS } from '../aws/kms-quotas.js';
+
 /** Default KMS request quota of CreateKey, per second per account and Region (AWS KMS "Request quotas"). */
-export const CREATE_KEY_QUOTA_PER_SECOND = 5;
+export const CREATE_KEY_QUOTA_PER_SECOND = KMS_REQUEST_QUOTAS.CreateKey as number;
 
 /**
  * Spaces calls at least `intervalMs` apart, in real time, so that one run spends no more than its
@@ -34,4 +37,36 @@ export class RequestPacer {
 /** The pacer of CreateKey for a run that may use `quotaShare` of the quota. */
 export function createKeyPacer(quotaShare: number): RequestPacer {
   return new RequestPacer(1000 / (CREATE_KEY_QUOTA_PER_SECOND * quotaShare));
+}
+
+/** Operations that the core paces itself: CreateKey waits on `createKeyPacer`, once per attempt. */
+const PACED_BY_CALLER = ['CreateKey'];
+
+/**
+ * Spaces every KMS request of `clients` that has a request quota to `quotaShare` of that quota,
+ * per operation, so that one run alone never spends more than its share. Each attempt waits, SDK
+ * retries included. The clients should be of one Region, since each Region has its own quotas.
+ */
+export function paceKmsRequests(clients: KMSClient[], quotaShare: number): void {
+  const pacers = new Map<string, RequestPacer>();
+  const pacerOf = (operation: string): RequestPacer | undefined => {
+    const quota = KMS_REQUEST_QUOTAS[operation];
+    if (quota === undefined || PACED_BY_CALLER.includes(operation)) return undefined;
+    let pacer = pacers.get(operation);
+    if (!pacer) {
+      pacer = new RequestPacer(1000 / (quota * quotaShare));
+      pacers.set(operation, pacer);
+    }
+    return pacer;
+  };
+  for (const client of clients) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        // The deserialize step runs inside the retry loop, so every attempt is paced.
+        await pacerOf(String(context.commandName ?? '').replace(/Command$/, ''))?.wait();
+        return next(args);
+      },
+      { step: 'deserialize', name: 'kmsRotatorQuotaPacing' },
+    );
+  }
 }
