@@ -2,7 +2,8 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { systemClock } from '../src/clock.js';
 import { destroyClients, type AwsClients } from '../src/aws/clients.js';
-import { ConfigError, loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import { ConfigError, type RotationConfig } from '../src/config/load.js';
+import { loadConfigFile } from '../src/config/yaml.js';
 import { DEFAULT_LEASE_DURATION_MS, type CoreLogger, type RotationDeps } from '../src/rotation/deps.js';
 import { stsIdentityVerifier } from '../src/rotation/identity.js';
 import { StateTable } from '../src/state/state-table.js';

@@ -130,6 +130,7 @@ function scheduleSetting(config, name, fallback) {
 }
 
 module.exports = {
+  readConfig,
   NO_ALIAS_PLACEHOLDER,
   NO_REPLICA_REGION_PLACEHOLDER,
   DEFAULT_SWEEP_SCHEDULE,

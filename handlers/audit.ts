@@ -9,7 +9,7 @@ import { managedAliasTest } from '../src/audit/managed-aliases.js';
 import { resolveAuditSettings } from '../src/audit/rules.js';
 import { AuditStore } from '../src/audit/store.js';
 import { checkTrailsAtColdStart } from '../src/audit/trail-check.js';
-import { loadConfigFile } from '../src/config/load.js';
+import { loadDeployedConfig } from '../src/config/load.js';
 import { loadEnvironment, loadStage } from '../src/runtime/environment.js';
 
 const logger = new Logger({ serviceName: 'kms-rotator' });
@@ -19,7 +19,7 @@ let runtime: Promise<AuditRuntime> | undefined;
 /** Reads the environment and config, and checks for a logging trail, once per cold start. */
 async function coldStart(): Promise<AuditRuntime> {
   const environment = loadEnvironment();
-  const config = loadConfigFile(environment.configPath);
+  const config = loadDeployedConfig(environment.configPath);
   const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
   const started: AuditRuntime = {
     deps: {

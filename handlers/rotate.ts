@@ -4,7 +4,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients, perRegion } from '../src/aws/clients.js';
-import { loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import { loadDeployedConfig, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import type { FanOut } from '../src/rotation/fan-out.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';
@@ -22,7 +22,7 @@ let runtime: { deps: RotationDeps; config: RotationConfig } | undefined;
 /** Reads the environment and validates the config once per cold start; a bad config fails every invoke loudly. */
 function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   const environment = loadEnvironment();
-  const config = loadConfigFile(environment.configPath);
+  const config = loadDeployedConfig(environment.configPath);
   const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
   // Replica Regions of multi-Region aliases get their own KMS client, made on first use.
   const kmsIn = perRegion((region) => createClients({ region, quotaShare: config.quotaShare }).kms);

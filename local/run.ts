@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseConfig, loadConfigFile, type RotationConfig } from '../src/config/load.js';
+import type { RotationConfig } from '../src/config/load.js';
+import { parseConfig, loadConfigFile } from '../src/config/yaml.js';
 import { createIdentityProof } from '../src/identity/sign-proof.js';
 import type { RotationDeps } from '../src/rotation/deps.js';
 import { handleRotateInvoke } from '../src/rotation/handle-invoke.js';

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
-import { loadConfigFile } from '../src/config/load.js';
+import { loadConfigFile } from '../src/config/yaml.js';
 import { localRetirementDeps, startApprovalServer } from './approval-server.js';
 import { LOCAL_BUS_NAME, LOCAL_TABLE_NAME, startLocalCloud } from './cloud.js';
 import { VirtualClock } from './clock.js';

@@ -1,5 +1,6 @@
 /** `npm run check-config [FILE]`: validates a rotation config as the rotate function does at cold start. */
-import { ConfigError, loadConfigFile } from '../src/config/load.js';
+import { ConfigError } from '../src/config/load.js';
+import { loadConfigFile } from '../src/config/yaml.js';
 
 const argument = process.argv[2];
 if (argument === '--help' || argument === '-h' || process.argv.length > 3) {

@@ -3,8 +3,25 @@
  * a JSON file, against whatever the AWS SDK's environment points at (AWS, LocalStack, or the local
  * emulator and dynalite), and prints the result as JSON.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { handler } from '../handlers/rotate.js';
+import { loadConfigFile } from '../src/config/yaml.js';
+
+/**
+ * Points KMS_ROTATOR_CONFIG at a JSON copy of a YAML config, as `serverless package` ships it,
+ * because the handler reads JSON only. Validates the YAML first, so a mistake names the YAML file.
+ */
+function useJsonConfig(): void {
+  const configPath = process.env.KMS_ROTATOR_CONFIG || 'rotation.config.yml';
+  if (configPath.endsWith('.json')) return;
+  loadConfigFile(configPath);
+  const jsonPath = join(mkdtempSync(join(tmpdir(), 'kms-rotator-invoke-')), 'rotation.config.json');
+  writeFileSync(jsonPath, JSON.stringify(parseYaml(readFileSync(configPath, 'utf8'))));
+  process.env.KMS_ROTATOR_CONFIG = jsonPath;
+}
 
 const path = process.argv[2];
 if (!path || path === '--help' || path === '-h') {
@@ -13,6 +30,7 @@ if (!path || path === '--help' || path === '-h') {
 }
 
 try {
+  useJsonConfig();
   const event: unknown = JSON.parse(readFileSync(path, 'utf8'));
   console.log(JSON.stringify(await handler(event), null, 2));
 } catch (error) {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { managedAliasTest } from '../src/audit/managed-aliases.js';
 import { replayFile } from '../src/audit/replay.js';
 import { resolveAuditSettings } from '../src/audit/rules.js';
-import { loadConfigFile } from '../src/config/load.js';
+import { loadConfigFile } from '../src/config/yaml.js';
 
 const USAGE = `Usage: tsx scripts/replay.ts [options] FILE...
 

@@ -13,7 +13,7 @@ import { toAuditRecord } from '../../src/audit/record.js';
 import { replayFile } from '../../src/audit/replay.js';
 import { evaluateRules, resolveAuditSettings, type RuleContext } from '../../src/audit/rules.js';
 import { parseAuditInput, type AuditInput } from '../../src/audit/schemas.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 
 /** Each stage runs for at least this long, so that timer resolution and JIT warm-up do not skew it. */
 const STAGE_MIN_MS = 2000;

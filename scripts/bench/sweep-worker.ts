@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { VirtualClock } from '../../local/clock.js';
 import { toolIdentity } from '../../local/identities.js';
 import { createClients } from '../../src/aws/clients.js';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/config/yaml.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../../src/rotation/deps.js';
 import type { FanOut } from '../../src/rotation/fan-out.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
@@ -90,6 +90,8 @@ async function runJob(job: SweepJob): Promise<void> {
     region: job.region,
     endpoints: job.endpoints,
     credentials: { accessKeyId: toolIdentity.accessKeyId, secretAccessKey: toolIdentity.secretAccessKey },
+    // As the handlers do: every KMS operation paced to its share of the quota, in scaled time.
+    quotaShare: config.quotaShare * Math.max(job.timeScale, 1),
   });
   const dynamodbCalls = new Map<string, number>();
   countRequests(clients.dynamodb, dynamodbCalls);

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod/mini';
 import { MS_PER_DAY, parseDuration } from './duration.js';
 import { rotationConfigSchema, type RotationConfigDocument } from './schema.js';
@@ -60,26 +59,35 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Reads and validates a config file; throws ConfigError naming each invalid field and value. */
-export function loadConfigFile(path: string): RotationConfig {
-  let text: string;
+/**
+ * Reads the JSON copy of the config that `serverless package` writes beside each function (see
+ * deploy/config-json.cjs), and validates it. The functions read JSON, so that no YAML parser goes
+ * into their bundles. Throws ConfigError naming each invalid field and value.
+ */
+export function loadDeployedConfig(path: string): RotationConfig {
+  const text = readConfigText(path);
+  let document: unknown;
   try {
-    text = readFileSync(path, 'utf8');
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid JSON (the functions read the JSON copy of rotation.config.yml that serverless package writes): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return parseConfigDocument(document, path);
+}
+
+/** Reads a config file as text; throws ConfigError when it cannot. */
+export function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`Cannot read the rotation config ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return parseConfig(text, path);
 }
 
-/** Validates config text; `source` names the file in messages. */
-export function parseConfig(text: string, source = 'rotation.config.yml'): RotationConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`${source} is not valid YAML: ${(error as Error).message}`, { cause: error });
-  }
-
+/** Validates a parsed config document; `source` names the file in messages. */
+export function parseConfigDocument(document: unknown, source: string): RotationConfig {
   if (document === null || document === undefined) {
     throw new ConfigError(`${source} is empty; it needs at least an aliases list, as docs/configuration.md shows`);
   }

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeyMarks } from '../audit/marks.js';
 import { systemClock } from '../clock.js';
 import { createClients, perRegion } from '../aws/clients.js';
-import { loadConfigFile, type RotationConfig } from '../config/load.js';
+import { loadDeployedConfig, type RotationConfig } from '../config/load.js';
 import { stsIdentityVerifier } from '../rotation/identity.js';
 import { loadEnvironment } from '../runtime/environment.js';
 import { StateTable } from '../state/state-table.js';
@@ -18,7 +18,7 @@ import { RetirementStore } from './store.js';
  */
 export function retirementColdStart(logger: Logger, stage: string): { deps: RetirementDeps; config: RotationConfig } {
   const environment = loadEnvironment();
-  const config = loadConfigFile(environment.configPath);
+  const config = loadDeployedConfig(environment.configPath);
   const clients = createClients({ region: environment.region, quotaShare: config.quotaShare });
   const kmsIn = perRegion((region) => createClients({ region, quotaShare: config.quotaShare }).kms);
   const cloudtrailIn = perRegion((region) => new CloudTrailClient({ region }));

@@ -10,12 +10,15 @@ export interface Environment {
   stsEndpoint: string;
 }
 
+/** Where `serverless package` puts the JSON copy of rotation.config.yml in each function's zip. */
+export const DEPLOYED_CONFIG_PATH = '.kms-rotator/rotation.config.json';
+
 export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
   return {
     region: required(env, 'AWS_REGION'),
     tableName: required(env, 'KMS_ROTATOR_TABLE'),
     busName: required(env, 'KMS_ROTATOR_BUS'),
-    configPath: env.KMS_ROTATOR_CONFIG || 'rotation.config.yml',
+    configPath: env.KMS_ROTATOR_CONFIG || DEPLOYED_CONFIG_PATH,
     stsEndpoint: env.AWS_ENDPOINT_URL_STS || defaultStsEndpoint(required(env, 'AWS_REGION')),
   };
 }

@@ -8,7 +8,8 @@ import { RejectionLog, type AuditRuntime } from '../../src/audit/process.js';
 import { managedAliasTest } from '../../src/audit/managed-aliases.js';
 import { resolveAuditSettings } from '../../src/audit/rules.js';
 import { AuditStore } from '../../src/audit/store.js';
-import { parseConfig, type RotationConfig } from '../../src/config/load.js';
+import type { RotationConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import type { TestCloud } from '../support/local-cloud.js';
 
 /** Reads a sample event from events/audit/. */

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aliasesInRegion, loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { parse as parseYaml } from 'yaml';
+import { aliasesInRegion, loadDeployedConfig } from '../../src/config/load.js';
+import { loadConfigFile, parseConfig } from '../../src/config/yaml.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -172,5 +174,46 @@ describe('loadConfigFile', () => {
     const config = loadConfigFile('rotation.config.yml');
 
     expect(config.aliases.map((entry) => entry.alias)).toContain('alias/demo-payments');
+  });
+});
+
+describe('loadDeployedConfig', () => {
+  function writeJson(text: string): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-rotator-')), 'rotation.config.json');
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('reads the JSON copy exactly as the YAML it came from', () => {
+    const yaml = readFileSync('rotation.config.yml', 'utf8');
+    const path = writeJson(JSON.stringify(parseYaml(yaml)));
+
+    expect(loadDeployedConfig(path)).toEqual(parseConfig(yaml));
+  });
+
+  it('names a file it cannot read', () => {
+    expect(() => loadDeployedConfig('/nonexistent/rotation.config.json')).toThrow(
+      "Cannot read the rotation config /nonexistent/rotation.config.json: ENOENT: no such file or directory, open '/nonexistent/rotation.config.json'",
+    );
+  });
+
+  it('rejects a file that is not JSON, such as the YAML itself', () => {
+    const path = writeJson('aliases:\n  - alias: alias/payments\n');
+
+    expect(() => loadDeployedConfig(path)).toThrow(
+      `${path} is not valid JSON (the functions read the JSON copy of rotation.config.yml that serverless package writes): Unexpected token 'a', "aliases:\n "... is not valid JSON`,
+    );
+  });
+
+  it('validates the document', () => {
+    const path = writeJson(JSON.stringify({ aliases: [{ alias: 'alias/payments', regions: ['us-east-1'], period: '1h' }] }));
+
+    expect(() => loadDeployedConfig(path)).toThrow(`${path} is invalid:\n  - alias alias/payments: field period: value "1h" must be at least 1d (24h) for the alias strategy`);
+  });
+
+  it('rejects null', () => {
+    const path = writeJson('null');
+
+    expect(() => loadDeployedConfig(path)).toThrow(`${path} is empty; it needs at least an aliases list, as docs/configuration.md shows`);
   });
 });

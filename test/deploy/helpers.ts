@@ -174,8 +174,8 @@ export function expectedRotateStatements({ stage, aliases, replicaAliases }: Rot
 }
 
 /**
- * Creates a temporary service directory with this repository's serverless.yml and
- * deploy/config-vars.cjs, the given rotation.config.yml, and a link to its node_modules, so that
+ * Creates a temporary service directory with this repository's serverless.yml and deploy/
+ * files, the given rotation.config.yml, and a link to its node_modules, so that
  * `serverless print` there resolves the real template against another config.
  * @returns the directory; remove it with `rmSync(dir, { recursive: true, force: true })`.
  */
@@ -183,7 +183,7 @@ export function makeServiceCopy(prefix: string, rotationConfig: string): string 
   const directory = mkdtempSync(path.join(tmpdir(), prefix));
   mkdirSync(path.join(directory, 'deploy'));
   copyFileSync(path.join(repoRoot, 'serverless.yml'), path.join(directory, 'serverless.yml'));
-  copyFileSync(path.join(repoRoot, 'deploy', 'config-vars.cjs'), path.join(directory, 'deploy', 'config-vars.cjs'));
+  for (const file of ['config-vars.cjs', 'config-json.cjs']) copyFileSync(path.join(repoRoot, 'deploy', file), path.join(directory, 'deploy', file));
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
   writeFileSync(path.join(directory, 'rotation.config.yml'), rotationConfig);
   return directory;

@@ -117,7 +117,7 @@ describe('rotate function', () => {
     expect(resources.RotateLambdaFunction.Properties.Environment.Variables).toEqual({
       KMS_ROTATOR_TABLE: { Ref: 'StateTable' },
       KMS_ROTATOR_BUS: { Ref: 'EventBus' },
-      KMS_ROTATOR_CONFIG: 'rotation.config.yml',
+      KMS_ROTATOR_CONFIG: '.kms-rotator/rotation.config.json',
       KMS_ROTATOR_STAGE: 'dev',
       POWERTOOLS_SERVICE_NAME: 'kms-rotator',
     });
@@ -270,7 +270,7 @@ describe('every function', () => {
     expect(resources[LOGICAL_IDS[name].function].Properties.Environment.Variables).toEqual({
       KMS_ROTATOR_TABLE: { Ref: 'StateTable' },
       KMS_ROTATOR_BUS: { Ref: 'EventBus' },
-      KMS_ROTATOR_CONFIG: 'rotation.config.yml',
+      KMS_ROTATOR_CONFIG: '.kms-rotator/rotation.config.json',
       KMS_ROTATOR_STAGE: 'dev',
       POWERTOOLS_SERVICE_NAME: 'kms-rotator',
     });
@@ -603,10 +603,11 @@ describe('function packages', () => {
     if (extractDir) rmSync(extractDir, { recursive: true, force: true });
   });
 
-  it.each(FUNCTION_NAMES)('%s: contains its bundle and rotation.config.yml only', (name) => {
+  it.each(FUNCTION_NAMES)('%s: contains its bundle and the JSON config only', (name) => {
     const files = zipFiles.get(name)!;
-    expect([...files.keys()].sort()).toEqual([`handlers/${name}.mjs`, 'rotation.config.yml']);
-    expect(files.get('rotation.config.yml')?.toString('utf8')).toBe(readFileSync(path.join(repoRoot, 'rotation.config.yml'), 'utf8'));
+    expect([...files.keys()].sort()).toEqual(['.kms-rotator/rotation.config.json', `handlers/${name}.mjs`]);
+    const shipped = JSON.parse(files.get('.kms-rotator/rotation.config.json')?.toString('utf8') ?? 'null');
+    expect(shipped).toEqual(YAML.parse(readFileSync(path.join(repoRoot, 'rotation.config.yml'), 'utf8')));
   });
 
   it('bundled handlers load in fresh node processes', async () => {
@@ -620,7 +621,7 @@ describe('function packages', () => {
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       KMS_ROTATOR_TABLE: 'kms-rotator-dev-state',
       KMS_ROTATOR_BUS: 'kms-rotator-dev',
-      KMS_ROTATOR_CONFIG: 'rotation.config.yml',
+      KMS_ROTATOR_CONFIG: '.kms-rotator/rotation.config.json',
       KMS_ROTATOR_STAGE: STAGE,
       POWERTOOLS_SERVICE_NAME: 'kms-rotator',
     };
@@ -634,7 +635,13 @@ describe('function packages', () => {
           writeFileSync(path.join(functionDir, file), content);
         }
         const handlerUrl = pathToFileURL(path.join(functionDir, `handlers/${name}.mjs`)).href;
-        const script = `const module = await import(${JSON.stringify(handlerUrl)}); process.stdout.write(typeof module.handler);`;
+        // An event no function accepts: the first invoke reads and validates the shipped config before
+        // it rejects the event, so a config the bundle cannot read fails here with ConfigError.
+        const script = [
+          `const module = await import(${JSON.stringify(handlerUrl)});`,
+          `const outcome = await module.handler({ kmsRotatorBundleCheck: 1 }, { awsRequestId: 'bundle-check', invokedFunctionArn: 'arn:aws:lambda:${REGION}:111122223333:function:bundle-check', getRemainingTimeInMillis: () => 60000 }).then(() => 'accepted', (error) => error.name);`,
+          'process.stdout.write(`${typeof module.handler} ${outcome}`);',
+        ].join(' ');
         const output = await new Promise<string>((resolve, reject) => {
           execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: functionDir, env, timeout: 30_000 }, (error, stdout, stderr) => {
             if (error) reject(new Error(`Loading the bundled ${name} handler failed: ${error.message}\n${stderr}`));
@@ -644,6 +651,13 @@ describe('function packages', () => {
         return [name, output];
       }),
     );
-    expect(Object.fromEntries(loaded)).toEqual(Object.fromEntries(FUNCTION_NAMES.map((name) => [name, 'function'])));
+    expect(Object.fromEntries(loaded)).toEqual({
+      rotate: 'function InvalidRequestError',
+      retire: 'function InvalidRetireEventError',
+      // The approval function answers a malformed HTTP request with a 400, and the audit
+      // function records an input it rejects; either would be a ConfigError had the config failed.
+      approval: 'function accepted',
+      audit: 'function accepted',
+    });
   }, 60_000);
 });

@@ -80,7 +80,7 @@ describe.each(variants)('rotate handler fan-out ($name)', ({ load }) => {
     vi.stubEnv('AWS_ENDPOINT_URL_LAMBDA', lambda.endpoint);
     vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
     vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/fan-out.config.yml');
+    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/fan-out.config.json');
     handler = await load();
   }, 60_000);
 

@@ -39,7 +39,7 @@ describe.each(variants)('rotate handler ($name)', ({ load }) => {
     vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', cloud.endpoints.events);
     vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
     vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.yml');
+    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.json');
     handler = await load();
   }, 60_000);
 

@@ -50,7 +50,7 @@ describe('retire function bad input', () => {
     vi.stubEnv('AWS_ENDPOINT_URL_STS', `${cloud.endpoints.kms}/`);
     vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
     vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.yml');
+    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.json');
     vi.stubEnv('KMS_ROTATOR_STAGE', 'test');
     handler = (await import('../../handlers/retire.js')).handler as Handler;
   }, 60_000);

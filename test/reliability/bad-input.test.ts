@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_TABLE_NAME } from '../../local/cloud.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import { createAliasedKey, DAY_MS, START, startTestCloud, type TestCloud } from '../support/local-cloud.js';
 

@@ -6,7 +6,7 @@ import { VirtualClock } from '../../local/clock.js';
 import { LOCAL_TABLE_NAME, startLocalCloud } from '../../local/cloud.js';
 import { startFaultProxy } from '../../local/emulator/faults/index.js';
 import { operatorIdentity, toolIdentity } from '../../local/identities.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
 import { StateTable } from '../../src/state/state-table.js';

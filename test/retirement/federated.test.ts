@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { verifyPerson } from '../../src/retirement/decide.js';
 import type { RetirementDeps } from '../../src/retirement/deps.js';
 

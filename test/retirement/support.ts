@@ -1,6 +1,7 @@
 import type { CreateKeyCommandInput } from '@aws-sdk/client-kms';
 import { expect } from 'vitest';
-import { parseConfig, type RotationConfig } from '../../src/config/load.js';
+import type { RotationConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import type { AuditMarks, RetirementDeps } from '../../src/retirement/deps.js';
 import type { HttpApiResult } from '../../src/retirement/http.js';
 import { handleApprovalInvoke } from '../../src/retirement/invoke.js';

@@ -1,6 +1,6 @@
 import { DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
 import { toolIdentity } from '../../local/identities.js';

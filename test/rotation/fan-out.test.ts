@@ -1,6 +1,7 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig, type RotationConfig } from '../../src/config/load.js';
+import type { RotationConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import type { RotationDeps } from '../../src/rotation/deps.js';
 import { FAN_OUT_RESERVE_MS, FANNED_OUT_MESSAGE, type FanOutEvent } from '../../src/rotation/fan-out.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';

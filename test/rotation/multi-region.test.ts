@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClients, destroyClients, type AwsClients } from '../../src/aws/clients.js';
-import { parseConfig, type RotationConfig } from '../../src/config/load.js';
+import type { RotationConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import type { RotationDeps } from '../../src/rotation/deps.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_BUS_NAME } from '../../local/cloud.js';
-import { parseConfig, type ManagedAlias } from '../../src/config/load.js';
+import { type ManagedAlias } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import type { RotationDeps } from '../../src/rotation/deps.js';
 import { rotateNative } from '../../src/rotation/native.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';

@@ -1,6 +1,6 @@
 import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';

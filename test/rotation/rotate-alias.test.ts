@@ -10,7 +10,8 @@ import {
   type Tag,
 } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig, type RotationConfig } from '../../src/config/load.js';
+import type { RotationConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/yaml.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import type { AliasOutcome } from '../../src/rotation/outcome.js';
 import type { SweepResult } from '../../src/rotation/sweep.js';
