@@ -43,7 +43,13 @@ function readConfig() {
   } catch (error) {
     throw new Error(`Cannot read ${CONFIG_PATH}: ${error.message}`);
   }
-  const config = YAML.parse(text);
+  let config;
+  try {
+    config = YAML.parse(text);
+  } catch (error) {
+    // One line naming the file, where osls would print the parser's stack once per variable.
+    throw new Error(`${CONFIG_PATH} is not valid YAML: ${error.message.split('\n')[0]}; run npm run check-config for details`);
+  }
   if (config === null || typeof config !== 'object') {
     throw new Error(`${CONFIG_PATH} must contain a mapping with "settings" and "aliases"`);
   }
@@ -130,7 +136,6 @@ function scheduleSetting(config, name, fallback) {
 }
 
 module.exports = {
-  readConfig,
   NO_ALIAS_PLACEHOLDER,
   NO_REPLICA_REGION_PLACEHOLDER,
   DEFAULT_SWEEP_SCHEDULE,

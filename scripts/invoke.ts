@@ -3,7 +3,7 @@
  * a JSON file, against whatever the AWS SDK's environment points at (AWS, LocalStack, or the local
  * emulator and dynalite), and prints the result as JSON.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -14,13 +14,15 @@ import { loadConfigFile } from '../src/config/yaml.js';
  * Points KMS_ROTATOR_CONFIG at a JSON copy of a YAML config, as `serverless package` ships it,
  * because the handler reads JSON only. Validates the YAML first, so a mistake names the YAML file.
  */
-function useJsonConfig(): void {
+function useJsonConfig(): string | undefined {
   const configPath = process.env.KMS_ROTATOR_CONFIG || 'rotation.config.yml';
-  if (configPath.endsWith('.json')) return;
+  if (configPath.endsWith('.json')) return undefined;
   loadConfigFile(configPath);
-  const jsonPath = join(mkdtempSync(join(tmpdir(), 'kms-rotator-invoke-')), 'rotation.config.json');
+  const directory = mkdtempSync(join(tmpdir(), 'kms-rotator-invoke-'));
+  const jsonPath = join(directory, 'rotation.config.json');
   writeFileSync(jsonPath, JSON.stringify(parseYaml(readFileSync(configPath, 'utf8'))));
   process.env.KMS_ROTATOR_CONFIG = jsonPath;
+  return directory;
 }
 
 const path = process.argv[2];
@@ -29,11 +31,14 @@ if (!path || path === '--help' || path === '-h') {
   process.exit(path ? 0 : 1);
 }
 
+let copyDirectory: string | undefined;
 try {
-  useJsonConfig();
+  copyDirectory = useJsonConfig();
   const event: unknown = JSON.parse(readFileSync(path, 'utf8'));
   console.log(JSON.stringify(await handler(event), null, 2));
 } catch (error) {
   console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   process.exitCode = 1;
+} finally {
+  if (copyDirectory) rmSync(copyDirectory, { recursive: true, force: true });
 }

@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
 import '../validation.js';
+
+/**
+ * Smallest settings.quotaShare. At 0.01, CreateKey and UpdateAlias run one call every 20 s, so a
+ * 900 s run still rotates about 40 aliases; a smaller share could not finish a rotation in time.
+ */
+export const MIN_QUOTA_SHARE = 0.01;
 import { parseSchedule, ScheduleExpressionError } from '../schedule.js';
 import { MS_PER_DAY, parseDuration, type DurationUnit } from './duration.js';
 
@@ -110,7 +116,7 @@ export const settingsSchema = z.strictObject({
   dueSoonNotice: z._default(duration({ units: ['h', 'd'] }), '7d'),
   requestExpiry: z._default(duration({ units: ['h', 'd'], min: [3_600_000, '1h'], max: [30 * MS_PER_DAY, '30d'] }), '72h'),
   requestReminder: z._default(duration({ units: ['h', 'd'] }), '24h'),
-  quotaShare: z._default(z.number().check(z.gt(0, 'must be more than 0'), z.lte(1)), 0.5),
+  quotaShare: z._default(z.number().check(z.gte(MIN_QUOTA_SHARE), z.lte(1)), 0.5),
   cancelDeletionOnUse: z._default(z.boolean(), true),
   approvers: z._default(principalPatterns, []),
   pinnedSessionRoles: z._default(principalPatterns, []),

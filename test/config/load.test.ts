@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { aliasesInRegion, loadDeployedConfig } from '../../src/config/load.js';
-import { loadConfigFile, parseConfig } from '../../src/config/yaml.js';
+import { configDocumentFromYaml, loadConfigFile, parseConfig } from '../../src/config/yaml.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -126,7 +126,8 @@ describe('parseConfig', () => {
     ['an approver that is not an ARN', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      approvers: [bob]\n'), 'alias alias/payments: field retire.approvers.0: value "bob" must be an IAM or STS ARN pattern such as arn:aws:iam::111122223333:role/KeyAdmins'],
     ['a string for allowDeletion', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      allowDeletion: "yes"\n'), 'alias alias/payments: field retire.allowDeletion: value "yes" must be of type boolean'],
     ['an unknown retire field', aliasEntry('    regions: [us-east-1]\n    period: 90d\n    retire:\n      deleteAfter: 30d\n'), 'alias alias/payments: field retire: unknown field deleteAfter; remove it or check its spelling'],
-    ['a quota share of 0', `settings:\n  quotaShare: 0\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 0 must be more than 0'],
+    ['a quota share of 0', `settings:\n  quotaShare: 0\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 0 must be at least 0.01'],
+    ['a quota share too small to finish a rotation', `settings:\n  quotaShare: 0.001\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 0.001 must be at least 0.01'],
     ['a quota share over 1', `settings:\n  quotaShare: 1.5\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings.quotaShare: value 1.5 must be at most 1'],
     ['an unknown setting', `settings:\n  sweepSchedul: rate(1 hour)\n${aliasEntry('    regions: [us-east-1]\n    period: 90d\n')}`, 'field settings: unknown field sweepSchedul; remove it or check its spelling'],
     ['a missing period', aliasEntry('    regions: [us-east-1]\n'), 'alias alias/payments: field period: missing; it is required'],
@@ -215,5 +216,27 @@ describe('loadDeployedConfig', () => {
     const path = writeJson('null');
 
     expect(() => loadDeployedConfig(path)).toThrow(`${path} is empty; it needs at least an aliases list, as docs/configuration.md shows`);
+  });
+});
+
+describe('configDocumentFromYaml', () => {
+  const NOT_JSON = 'a YAML tag or type that JSON cannot carry (such as !!omap, !!set, !!binary or a timestamp); write plain mappings, lists, strings, numbers and booleans';
+  const alias = 'aliases:\n  - alias: alias/payments\n    regions: [us-east-1]\n    period: 90d\n';
+
+  it.each([
+    ['an ordered map', `%YAML 1.1\n---\nsettings: !!omap\n  - maxRotationsPerRun: 1\n${alias}`, 'settings'],
+    ['a set', `%YAML 1.1\n---\nsettings:\n  audit:\n    rules: !!set {a, b}\n${alias}`, 'settings.audit.rules'],
+    ['a timestamp', `settings:\n  forceCooldown: !!timestamp 2001-12-14\n${alias}`, 'settings.forceCooldown'],
+    ['binary data', `${alias}    description: !!binary aGVsbG8=\n`, 'aliases.0.description'],
+    ['an infinite number', `settings:\n  quotaShare: .inf\n${alias}`, 'settings.quotaShare'],
+  ])('rejects %s, which JSON cannot carry', (_name, text, field) => {
+    expect(() => configDocumentFromYaml(text, 'rotation.config.yml')).toThrow(`rotation.config.yml is invalid:\n  - field ${field}: ${NOT_JSON}`);
+  });
+
+  it('returns plain YAML unchanged', () => {
+    expect(configDocumentFromYaml(`settings:\n  maxRotationsPerRun: 7\n${alias}`)).toEqual({
+      settings: { maxRotationsPerRun: 7 },
+      aliases: [{ alias: 'alias/payments', regions: ['us-east-1'], period: '90d' }],
+    });
   });
 });

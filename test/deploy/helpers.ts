@@ -175,8 +175,9 @@ export function expectedRotateStatements({ stage, aliases, replicaAliases }: Rot
 
 /**
  * Creates a temporary service directory with this repository's serverless.yml and deploy/
- * files, the given rotation.config.yml, and a link to its node_modules, so that
- * `serverless print` there resolves the real template against another config.
+ * files, package.json, tsconfig.json, the given rotation.config.yml, and links to its node_modules,
+ * scripts, src and handlers, so that `serverless print` and `serverless package` there use the
+ * real template against another config.
  * @returns the directory; remove it with `rmSync(dir, { recursive: true, force: true })`.
  */
 export function makeServiceCopy(prefix: string, rotationConfig: string): string {
@@ -184,7 +185,9 @@ export function makeServiceCopy(prefix: string, rotationConfig: string): string 
   mkdirSync(path.join(directory, 'deploy'));
   copyFileSync(path.join(repoRoot, 'serverless.yml'), path.join(directory, 'serverless.yml'));
   for (const file of ['config-vars.cjs', 'config-json.cjs']) copyFileSync(path.join(repoRoot, 'deploy', file), path.join(directory, 'deploy', file));
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
+  // deploy/config-json.cjs runs scripts/check-config.ts, which imports src/; packaging bundles handlers/.
+  for (const linked of ['node_modules', 'scripts', 'src', 'handlers']) symlinkSync(path.join(repoRoot, linked), path.join(directory, linked), 'dir');
+  for (const file of ['package.json', 'tsconfig.json']) copyFileSync(path.join(repoRoot, file), path.join(directory, file));
   writeFileSync(path.join(directory, 'rotation.config.yml'), rotationConfig);
   return directory;
 }
