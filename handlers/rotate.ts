@@ -45,7 +45,8 @@ let lambda: LambdaClient | undefined;
 
 /** Sends an asynchronous invoke (InvocationType `Event`) of a function; the client is made on first use. */
 async function invokeAsync(region: string, functionArn: string, payload: string): Promise<void> {
-  lambda ??= new LambdaClient({ region });
+  // An asynchronous invoke only queues the event, so 10 s is ample; a stalled call must not hold the sweep.
+  lambda ??= new LambdaClient({ region, requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 } });
   await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(payload) }));
 }
 

@@ -36,16 +36,20 @@ export async function fanOutDeferred(deps: RotationDeps, outcomes: AliasOutcome[
   const fanOut = deps.fanOut;
   if (!fanOut) return 0;
   let sent = 0;
+  const nearlyOutOfTime = (remainingMs: number) => {
+    if (remainingMs >= FAN_OUT_RESERVE_MS) return false;
+    deps.logger.warn('Fan-out stopped: the run is nearly out of time; the next sweep takes the remaining aliases', { runId: sweepRunId, sent, remainingMs });
+    return true;
+  };
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome.outcome !== OUTCOMES.deferred) continue;
+    // Checked before and after the pacer's wait, since the wait itself takes time.
+    if (nearlyOutOfTime(fanOut.remainingMs())) break;
     await deps.createKeyPacer?.wait();
     const remainingMs = fanOut.remainingMs();
-    if (remainingMs < FAN_OUT_RESERVE_MS) {
-      deps.logger.warn('Fan-out stopped: the run is nearly out of time; the next sweep takes the remaining aliases', { runId: sweepRunId, sent, remainingMs });
-      break;
-    }
+    if (nearlyOutOfTime(remainingMs)) break;
     try {
-      await fanOut.invoke({ fanOut: true, alias: outcome.alias, sweepRunId });
+      await withinMs(fanOut.invoke({ fanOut: true, alias: outcome.alias, sweepRunId }), remainingMs - FAN_OUT_RESERVE_MS);
     } catch (error) {
       deps.logger.warn('Fan-out stopped: could not invoke the rotate function; the next sweep takes the remaining aliases', {
         runId: sweepRunId,
@@ -59,4 +63,17 @@ export async function fanOutDeferred(deps: RotationDeps, outcomes: AliasOutcome[
     sent += 1;
   }
   return sent;
+}
+
+/** Settles as `work` does, or rejects once `ms` have passed, so a stalled invoke cannot hold the sweep. */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the invoke did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { aliasesInRegion, type ManagedAlias, type RotationConfig } from '../config/load.js';
 import { abandonCreate } from './abandon-create.js';
+import type { PauseRecord } from '../state/records.js';
 import type { RotationDeps } from './deps.js';
 import { planSweep, type DryRunResult } from './dry-run.js';
 import { callerOf } from './identity.js';
 import { InvalidRequestError, parseInvokeRequest } from './invoke-request.js';
 import { rotateNative } from './native.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
-import { report } from './report.js';
+import { describeAwsError } from './errors.js';
+import { failed, report } from './report.js';
 import { setPause, type PauseResult } from './pause.js';
 import { rollbackAlias } from './rollback.js';
 import { rotateAlias } from './rotate-alias.js';
@@ -64,7 +66,14 @@ export async function handleRotateInvoke(
 async function rotateHandedOver(deps: RotationDeps, config: RotationConfig, alias: string, sweepRunId: string, runId: string): Promise<AliasOutcome> {
   const managed = managedAlias(deps, config, alias);
   deps.logger.info('Rotation handed over by a sweep', { alias, region: deps.region, sweepRunId, runId });
-  const globalPause = await deps.table.getGlobalPause(deps.region);
+  let globalPause: PauseRecord | undefined;
+  try {
+    globalPause = await deps.table.getGlobalPause(deps.region);
+  } catch (error) {
+    // As in a sweep: without the pause switch the alias may not rotate, since a person may have paused them all.
+    const message = `Could not read the pause switch of ${deps.region}, so the alias was not rotated: ${describeAwsError(error)}`;
+    return failed(deps, managed, 'plan', Object.assign(new Error(message, { cause: error }), { name: error instanceof Error ? error.name : 'Error' }));
+  }
   if (globalPause) {
     return { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
   }

@@ -68,6 +68,12 @@ export function parseInvokeRequest(event: unknown): InvokeRequest {
     throw new InvalidRequestError(`The event must be a JSON object, such as {"alias": "alias/payments", "reason": "suspected leak"}; received ${describe(event)}`);
   }
   if ('source' in event) {
+    // A schedule's event names no alias and no action, so a request that also carries `source` is
+    // rejected rather than run as a sweep.
+    const requestFields = [...ACTIONS, 'alias', 'reason', 'force', 'skipOverlap', 'sweepRunId'].filter((field) => field in event);
+    if (requestFields.length > 0) {
+      throw new InvalidRequestError(`Invalid request: a scheduled event (with source) carries no ${requestFields.join(', ')}; send a person's request without source`);
+    }
     parse(scheduledEventSchema, event, 'scheduled event');
     return { kind: 'sweep' };
   }

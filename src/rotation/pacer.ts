@@ -4,6 +4,9 @@ import { KMS_REQUEST_QUOTAS } from '../aws/kms-quotas.js';
 /** Default KMS request quota of CreateKey, per second per account and Region (AWS KMS "Request quotas"). */
 export const CREATE_KEY_QUOTA_PER_SECOND = KMS_REQUEST_QUOTAS.CreateKey as number;
 
+/** The longest delay setTimeout keeps, in milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Spaces calls at least `intervalMs` apart, in real time, so that one run spends no more than its
  * share of a request quota that every workload in the account shares.
@@ -15,6 +18,10 @@ export class RequestPacer {
   #next = 0;
 
   constructor(intervalMs: number, options: { sleep?: (ms: number) => Promise<void>; now?: () => number } = {}) {
+    // setTimeout fires at once for a delay above 2^31 - 1 ms, which would turn the pacing off.
+    if (!(intervalMs > 0 && intervalMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`Invalid pacer interval ${intervalMs} ms: it must be more than 0 and at most ${MAX_TIMER_MS}; check settings.quotaShare`);
+    }
     this.#intervalMs = intervalMs;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? Date.now;

@@ -117,6 +117,42 @@ describe('fan-out of the due aliases a sweep may not rotate', () => {
     expect(recorder.events).toEqual([]);
   });
 
+  it('stops at an invoke that does not finish in the time left', async () => {
+    let calls = 0;
+    const fanOut = {
+      invoke: () => {
+        calls += 1;
+        return new Promise<void>(() => {});
+      },
+      remainingMs: () => FAN_OUT_RESERVE_MS + 200,
+    };
+
+    const outcomes = await sweepWith({ ...test.cloud.rotationDeps(), fanOut });
+
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['rotated', 'rotated', 'deferred', 'deferred', 'deferred']);
+    expect(calls).toBe(1);
+  });
+
+  it('reports a handed-over alias whose pause switch cannot be read', async () => {
+    const recorder = recordingFanOut();
+    await sweepWith({ ...test.cloud.rotationDeps(), fanOut: recorder.fanOut });
+    const deps = test.cloud.rotationDeps();
+    deps.table.getGlobalPause = async () => {
+      throw Object.assign(new Error('Connection timed out'), { name: 'TimeoutError' });
+    };
+
+    const outcome = await handleRotateInvoke(deps, config(ALIASES), recorder.events[0]);
+
+    expect(outcome).toEqual({
+      alias: 'alias/c',
+      region: 'us-east-1',
+      outcome: 'failed',
+      step: 'plan',
+      message: 'Could not read the pause switch of us-east-1, so the alias was not rotated: TimeoutError: Connection timed out',
+      transient: true,
+    });
+  });
+
   it('sends nothing after KMS throttled CreateKey', async () => {
     const recorder = recordingFanOut();
     test.cloud.emulator.setFaults({ rules: [{ kind: 'throttle', service: 'kms', operation: 'CreateKey', share: 1 }] });
@@ -141,6 +177,10 @@ describe('fan-out of the due aliases a sweep may not rotate', () => {
     [{ fanOut: true, alias: 'alias/c', sweepRunId: SWEEP_RUN_ID, force: true }, 'Invalid fan-out request: unknown field force'],
     [{ fanOut: true, alias: 'alias/c', sweepRunId: SWEEP_RUN_ID, reason: 'now' }, 'Invalid fan-out request: unknown field reason'],
     [{ fanOut: true, dryRun: true, alias: 'alias/c', sweepRunId: SWEEP_RUN_ID }, 'Invalid request: give one of rollback, pause, resume, abandonCreate, dryRun, fanOut, not dryRun and fanOut'],
+    [
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', time: '2027-04-02T00:00:00Z', fanOut: true, alias: 'alias/c', sweepRunId: SWEEP_RUN_ID },
+      'Invalid request: a scheduled event (with source) carries no fanOut, alias, sweepRunId; send a person\'s request without source',
+    ],
     [{ fanOut: true, alias: 'alias/unlisted', sweepRunId: SWEEP_RUN_ID }, 'The alias alias/unlisted is not managed in us-east-1: only aliases listed for this Region in rotation.config.yml can be rotated'],
   ])('rejects the fan-out event %j and changes nothing', async (event, message) => {
     const calls = test.cloud.emulator.calls().length;

@@ -27,4 +27,8 @@ describe('RequestPacer', () => {
     expect(createKeyPacer(0.25).intervalMs).toBe(800);
     expect(createKeyPacer(1).intervalMs).toBe(200);
   });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31])('rejects an interval of %s ms', (intervalMs) => {
+    expect(() => new RequestPacer(intervalMs)).toThrow(`Invalid pacer interval ${intervalMs} ms: it must be more than 0 and at most 2147483647; check settings.quotaShare`);
+  });
 });
