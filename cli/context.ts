@@ -68,8 +68,13 @@ export async function resolveContext(options: CommonOptions): Promise<CliContext
   const local = endpoint !== undefined;
   const atText = options.at ?? process.env.KMS_ROTATOR_AT;
   const at = atText === undefined || atText === '' ? undefined : Date.parse(atText);
-  if (at !== undefined && (Number.isNaN(at) || !local)) {
-    throw new CliError(`Invalid --at ${JSON.stringify(atText)}: give an ISO 8601 time such as 2028-01-01T00:00:00Z, and only with --endpoint`, EXIT.usage);
+  const source = options.at === undefined ? 'KMS_ROTATOR_AT' : '--at';
+  if (at !== undefined && Number.isNaN(at)) {
+    throw new CliError(`Invalid ${source} ${JSON.stringify(atText)}: give an ISO 8601 time such as 2028-01-01T00:00:00Z`, EXIT.usage);
+  }
+  if (at !== undefined && !local) {
+    // A virtual time applies only to the local cloud; AWS runs on the real clock.
+    throw new CliError(`${source} is set to ${atText}, but a virtual time applies only with --endpoint: add --endpoint, or ${source === '--at' ? 'leave out --at' : 'unset KMS_ROTATOR_AT'}`, EXIT.usage);
   }
   return {
     region,

@@ -27,7 +27,7 @@ import { LocalStory } from './local-story.js';
 const USAGE = `Usage: npm start -- [--days N] [--period DURATION] [--state FILE] [--config FILE]
 
   --days N           simulated days to run (default 365)
-  --period DURATION  rotation period for every configured alias, such as 90d or 36h (default: from the config)
+  --period DURATION  rotation period for every alias of the alias strategy, such as 90d or 36h (default: from the config)
   --state FILE       keep the local cloud in FILE (and FILE.dynamodb, FILE.runner.json) and carry on from it next time
   --config FILE      rotation config (default rotation.config.yml)`;
 

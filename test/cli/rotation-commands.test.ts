@@ -156,6 +156,26 @@ describe('kms-rotator against the local cloud', () => {
     expect(missingConfig?.stderr).toMatch(/^Error: Cannot read the rotation config \/nonexistent\/rotation\.config\.yml: ENOENT.*\nFix the file or pass --config FILE\.\n$/);
   }, 30_000);
 
+  it('names where a virtual time came from when it cannot apply', async () => {
+    const [fromEnvironment, fromOption, badTime] = await Promise.all([
+      runCli(['plan'], operatorIdentity, { KMS_ROTATOR_AT: '2028-01-01T00:00:00.000Z' }),
+      runCli(['plan', '--at', '2028-01-01T00:00:00Z'], operatorIdentity),
+      runCli(['plan', '--at', 'tomorrow', ...endpointArgs], operatorIdentity),
+    ]);
+
+    expect(fromEnvironment).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'Error: KMS_ROTATOR_AT is set to 2028-01-01T00:00:00.000Z, but a virtual time applies only with --endpoint: add --endpoint, or unset KMS_ROTATOR_AT\n',
+    });
+    expect(fromOption).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'Error: --at is set to 2028-01-01T00:00:00Z, but a virtual time applies only with --endpoint: add --endpoint, or leave out --at\n',
+    });
+    expect(badTime).toEqual({ code: 2, stdout: '', stderr: 'Error: Invalid --at "tomorrow": give an ISO 8601 time such as 2028-01-01T00:00:00Z\n' });
+  }, 30_000);
+
   it('status of an unknown alias exits 1', async () => {
     const run = await runCli(['status', 'alias/never-seen', ...endpointArgs.slice(2)], operatorIdentity);
 
