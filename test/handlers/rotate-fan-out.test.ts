@@ -5,10 +5,11 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../local/clock.js';
-import { startLocalCloud, LOCAL_BUS_NAME, LOCAL_TABLE_NAME, type LocalCloud } from '../../local/cloud.js';
-import { operatorIdentity, toolIdentity } from '../../local/identities.js';
+import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
+import { operatorIdentity } from '../../local/identities.js';
 import { bundleHandler } from '../support/bundle.js';
 import { createAliasedKey } from '../support/local-cloud.js';
+import { stubHandlerEnvironment } from '../support/handler-env.js';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -70,17 +71,7 @@ describe.each(variants)('rotate handler fan-out ($name)', ({ load }) => {
     clock.set(Date.now());
     lambda = await startFakeLambda();
 
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', toolIdentity.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', toolIdentity.secretAccessKey);
-    vi.stubEnv('AWS_SESSION_TOKEN', '');
-    vi.stubEnv('AWS_ENDPOINT_URL_KMS', cloud.endpoints.kms);
-    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', cloud.endpoints.dynamodb);
-    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', cloud.endpoints.events);
-    vi.stubEnv('AWS_ENDPOINT_URL_LAMBDA', lambda.endpoint);
-    vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
-    vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/fan-out.config.json');
+    stubHandlerEnvironment(cloud, 'test/fixtures/fan-out.config.json', { AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint });
     handler = await load();
   }, 60_000);
 

@@ -3,10 +3,11 @@ import { pathToFileURL } from 'node:url';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { startLocalCloud, LOCAL_BUS_NAME, LOCAL_TABLE_NAME, type LocalCloud } from '../../local/cloud.js';
-import { operatorIdentity, toolIdentity } from '../../local/identities.js';
+import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
+import { operatorIdentity } from '../../local/identities.js';
 import { bundleHandler } from '../support/bundle.js';
 import { createAliasedKey } from '../support/local-cloud.js';
+import { stubHandlerEnvironment } from '../support/handler-env.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -30,16 +31,7 @@ describe.each(variants)('rotate handler ($name)', ({ load }) => {
     demoKeyId = (await createAliasedKey(operator.kms, 'alias/demo-payments')).KeyId as string;
     await createAliasedKey(operator.kms, 'alias/not-configured');
 
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', toolIdentity.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', toolIdentity.secretAccessKey);
-    vi.stubEnv('AWS_SESSION_TOKEN', '');
-    vi.stubEnv('AWS_ENDPOINT_URL_KMS', cloud.endpoints.kms);
-    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', cloud.endpoints.dynamodb);
-    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', cloud.endpoints.events);
-    vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
-    vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.json');
+    stubHandlerEnvironment(cloud, 'test/fixtures/handler.config.json');
     handler = await load();
   }, 60_000);
 

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import type { RetireSweepResult } from '../../src/retirement/sweep.js';
 import { StateTable } from '../../src/state/state-table.js';
-import { LOCAL_BUS_NAME, LOCAL_TABLE_NAME, startLocalCloud, type LocalCloud } from '../../local/cloud.js';
-import { operatorIdentity, toolIdentity } from '../../local/identities.js';
+import { LOCAL_TABLE_NAME, startLocalCloud, type LocalCloud } from '../../local/cloud.js';
+import { operatorIdentity } from '../../local/identities.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { createAliasedKey } from '../support/local-cloud.js';
 import { expand, loadCorpus, sideEffectsSince, snapshot } from './bad-input-support.js';
+import { stubHandlerEnvironment } from '../support/handler-env.js';
 
 interface RetireCase {
   name: string;
@@ -40,18 +41,7 @@ describe('retire function bad input', () => {
     await table.putGeneration({ alias: ALIAS, region: 'us-east-1', generation: 1, keyId: superseded.KeyId as string, keyArn: supersededArn, state: 'superseded', source: 'adopted', recordedAt: longAgo, supersededAt: longAgo });
     await table.putGeneration({ alias: ALIAS, region: 'us-east-1', generation: 2, keyId: current.KeyId as string, keyArn: current.Arn as string, state: 'current', source: 'rotated', recordedAt: longAgo, promotedAt: longAgo });
 
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', toolIdentity.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', toolIdentity.secretAccessKey);
-    vi.stubEnv('AWS_SESSION_TOKEN', '');
-    vi.stubEnv('AWS_ENDPOINT_URL_KMS', cloud.endpoints.kms);
-    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', cloud.endpoints.dynamodb);
-    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', cloud.endpoints.events);
-    vi.stubEnv('AWS_ENDPOINT_URL_STS', `${cloud.endpoints.kms}/`);
-    vi.stubEnv('KMS_ROTATOR_TABLE', LOCAL_TABLE_NAME);
-    vi.stubEnv('KMS_ROTATOR_BUS', LOCAL_BUS_NAME);
-    vi.stubEnv('KMS_ROTATOR_CONFIG', 'test/fixtures/handler.config.json');
-    vi.stubEnv('KMS_ROTATOR_STAGE', 'test');
+    stubHandlerEnvironment(cloud, 'test/fixtures/handler.config.json', { AWS_ENDPOINT_URL_STS: `${cloud.endpoints.kms}/`, KMS_ROTATOR_STAGE: 'test' });
     handler = (await import('../../handlers/retire.js')).handler as Handler;
   }, 60_000);
 
