@@ -65,16 +65,27 @@ export function userAgentOf(request: IncomingRequest): string {
 
 /**
  * Serializes a response body as AWS JSON 1.1 does: timestamps as epoch seconds and blobs as
- * base64. The replacer reads `this[key]` because Date and Buffer convert themselves with toJSON
- * before a replacer receives them.
+ * base64. Otherwise the output is JSON.stringify's, toJSON methods included.
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, converted: unknown) {
-    const original = this[key];
-    if (original instanceof Date) return original.getTime() / 1000;
-    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
-    return converted;
-  });
+  return JSON.stringify(toWireValue(value, ''));
+}
+
+/**
+ * Returns a copy of `value` with every Date as epoch seconds and every Uint8Array as base64, for
+ * JSON.stringify without a replacer. A replacer runs once per value of the body, and in a CPU
+ * profile it took most of the emulator's time for a ListAliases page of 100 aliases. Date and
+ * Buffer are checked before toJSON because they convert themselves with it.
+ */
+function toWireValue(value: unknown, key: string): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  const converted = typeof (value as { toJSON?: unknown } | null)?.toJSON === 'function' ? (value as { toJSON(key: string): unknown }).toJSON(key) : value;
+  if (converted === null || typeof converted !== 'object') return converted;
+  if (Array.isArray(converted)) return converted.map((item: unknown, index) => toWireValue(item, String(index)));
+  const wire: Record<string, unknown> = {};
+  for (const name of Object.keys(converted)) wire[name] = toWireValue((converted as Record<string, unknown>)[name], name);
+  return wire;
 }
 
 function parseBody(body: string): Record<string, unknown> {

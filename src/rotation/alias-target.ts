@@ -21,19 +21,27 @@ export async function describeAliasTarget(kms: KMSClient, aliasName: string, reg
   }
 }
 
+/** One alias of a ListAliases page that targets a key. */
+export interface AliasTarget {
+  aliasName: string;
+  targetKeyId: string;
+}
+
 /**
- * Returns the key id each alias of the account and Region targets, from ListAliases pages of 100.
- * One call covers up to 100 aliases, where DescribeKey would take one call each.
+ * Yields the aliases of the account and Region page by page, from ListAliases pages of 100, the
+ * API's maximum. The next page is requested only when the caller asks for it, so a caller that
+ * stops early makes no further call. Aliases without a key are left out: AWS lists its predefined
+ * aliases before they are associated with a key.
  */
-export async function listAliasTargets(kms: KMSClient): Promise<Map<string, string>> {
-  const targets = new Map<string, string>();
+export async function* listAliasPages(kms: KMSClient): AsyncGenerator<AliasTarget[]> {
   let marker: string | undefined;
   do {
     const output = await kms.send(new ListAliasesCommand({ Limit: 100, Marker: marker }));
+    const page: AliasTarget[] = [];
     for (const entry of output.Aliases ?? []) {
-      if (entry.AliasName && entry.TargetKeyId) targets.set(entry.AliasName, entry.TargetKeyId);
+      if (entry.AliasName && entry.TargetKeyId) page.push({ aliasName: entry.AliasName, targetKeyId: entry.TargetKeyId });
     }
+    yield page;
     marker = output.Truncated ? output.NextMarker : undefined;
   } while (marker);
-  return targets;
 }

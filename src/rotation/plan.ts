@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ManagedAlias } from '../config/load.js';
 import type { AliasItem } from '../state/records.js';
@@ -23,13 +23,27 @@ export function keyAgeMs(target: KeyMetadata, item: AliasItem | undefined, now: 
 }
 
 /**
+ * Jitter of each ManagedAlias object, with the fields it was computed from. The config's objects
+ * live as long as the Lambda container, so each alias is hashed once per container instead of
+ * once per sweep. An entry goes when its object is garbage collected.
+ */
+const jitterOf = new WeakMap<object, { alias: string; region: string; periodMs: number; jitterMs: number }>();
+
+/**
  * A fixed delay added to the alias's period, derived from its Region and name, so that keys
  * created together do not all come due in the same sweep. Up to 10% of the period, at most 24 hours.
  */
 export function jitterMs(managed: Pick<ManagedAlias, 'alias' | 'region' | 'periodMs'>): number {
-  const digest = createHash('sha256').update(`${managed.region}\n${managed.alias}`).digest();
-  const fraction = digest.readUInt32BE(0) / 2 ** 32;
-  return Math.floor(fraction * Math.min(managed.periodMs * MAX_JITTER_SHARE, MAX_JITTER_MS));
+  const { alias, region, periodMs } = managed;
+  const cached = jitterOf.get(managed);
+  // The fields are compared because a caller may change an object after its first call.
+  if (cached && cached.alias === alias && cached.region === region && cached.periodMs === periodMs) return cached.jitterMs;
+
+  // The first 4 bytes of the SHA-256 digest, read as a big-endian unsigned integer.
+  const fraction = Number.parseInt(hash('sha256', `${region}\n${alias}`, 'hex').slice(0, 8), 16) / 2 ** 32;
+  const computed = Math.floor(fraction * Math.min(periodMs * MAX_JITTER_SHARE, MAX_JITTER_MS));
+  jitterOf.set(managed, { alias, region, periodMs, jitterMs: computed });
+  return computed;
 }
 
 /** Milliseconds from now until the alias is due; zero or less means due. */

@@ -111,7 +111,8 @@ async function planFromPrefetch(
   const startedAt = item.promotedAt ?? item.currentKeyCreatedAt;
   if (!startedAt) return undefined;
   const ageMs = Math.max(0, now.getTime() - Date.parse(startedAt));
-  if (isDue(ageMs, managed)) {
+  const untilDueMs = msUntilDue(ageMs, managed);
+  if (untilDueMs <= 0) {
     if (request.mayCreate) return undefined;
     // A due alias that this run may not rotate costs no further call: the next sweep plans it in full.
     return report(deps, {
@@ -124,7 +125,7 @@ async function planFromPrefetch(
     });
   }
 
-  await announceDueSoon(deps, managed, { KeyId: item.currentKeyId, Arn: item.currentKeyArn }, msUntilDue(ageMs, managed), settings.dueSoonNoticeMs);
+  await announceDueSoon(deps, managed, { KeyId: item.currentKeyId, Arn: item.currentKeyArn }, untilDueMs, settings.dueSoonNoticeMs);
   return report(deps, { alias: managed.alias, region: managed.region, outcome: OUTCOMES.notDue, currentKeyId: targetKeyId, keyAgeDays: days(ageMs) });
 }
 

@@ -3,8 +3,8 @@ import { aliasesInRegion, type RotationConfig } from '../config/load.js';
 import type { RotationDeps } from './deps.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
 import { rotateNative } from './native.js';
-import type { AliasItem, PauseRecord } from '../state/records.js';
-import { listAliasTargets } from './alias-target.js';
+import type { PauseRecord } from '../state/records.js';
+import { BulkReads } from './bulk-reads.js';
 import { describeAwsError } from './errors.js';
 import { fanOutDeferred } from './fan-out.js';
 import { rotateAlias } from './rotate-alias.js';
@@ -28,14 +28,14 @@ export async function sweep(
   const startedAt = deps.clock.now().toISOString();
   const managedAliases = aliasesInRegion(config, deps.region);
   let globalPause: PauseRecord | undefined;
-  let prefetch: { targets: Map<string, string>; items: Map<string, AliasItem> } | undefined;
+  // The reads go on while the loop below plans each alias whose target and item are in.
+  const bulkReads = new BulkReads(deps, managedAliases.map((managed) => managed.alias), runId);
   try {
-    const [targets, state] = await Promise.all([listAliasTargets(deps.kms), deps.table.getAliases(deps.region, managedAliases.map((managed) => managed.alias))]);
-    prefetch = { targets, items: state.items };
-    globalPause = state.globalPause;
-  } catch (error) {
-    // Each alias is then planned on its own, two calls per alias instead of two per hundred.
-    deps.logger.warn('Could not read the alias targets and items in bulk; planning each alias on its own', { runId, error: describeAwsError(error) });
+    globalPause = await bulkReads.globalPause;
+  } catch {
+    // BulkReads logged the error. Each alias is then planned on its own, two calls per alias
+    // instead of two per hundred.
+    await bulkReads.stop();
     try {
       globalPause = await deps.table.getGlobalPause(deps.region);
     } catch (pauseError) {
@@ -45,6 +45,8 @@ export async function sweep(
       return { runId, startedAt, aliases: managedAliases.map((managed) => ({ alias: managed.alias, region: managed.region, outcome: OUTCOMES.failed, step: 'plan', message })) };
     }
   }
+  // A paused Region needs no alias target or item.
+  if (globalPause) await bulkReads.stop();
   const outcomes: AliasOutcome[] = [];
   let created = 0;
   let createThrottled = false;
@@ -69,7 +71,7 @@ export async function sweep(
       outcome = { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };
     } else {
       const request = requestFor(aliasRunId);
-      const prefetched = prefetch && { targetKeyId: prefetch.targets.get(managed.alias), item: prefetch.items.get(managed.alias) };
+      const prefetched = await bulkReads.prefetched(managed.alias);
       outcome = managed.strategy === 'native' ? await rotateNative(deps, managed, request, prefetched) : await rotateAlias(deps, config, managed, request, prefetched);
     }
     outcomes.push(outcome);
@@ -92,14 +94,18 @@ export async function sweep(
   // A throttled CreateKey means the quota is spent, so the other runs would only be throttled too.
   const fannedOut = createThrottled ? 0 : await fanOutDeferred(deps, outcomes, runId);
 
+  const counts: Partial<Record<AliasOutcome['outcome'], number>> = {};
+  for (const { outcome } of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
   deps.logger.info('Sweep finished', {
     runId,
     checked: outcomes.length,
     retriedAliases: retried,
     keysCreated: created,
     fannedOut,
-    rotated: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.rotated).length,
-    failed: outcomes.filter((outcome) => outcome.outcome === OUTCOMES.failed).length,
+    rotated: counts.rotated ?? 0,
+    failed: counts.failed ?? 0,
+    // Aliases by outcome, the not-due ones included, whose own lines are at debug level.
+    outcomes: counts,
   });
   return { runId, startedAt, aliases: outcomes };
 }

@@ -19,6 +19,8 @@ export class LeaseLostError extends Error {
 }
 
 const ALIAS_SORT_KEY = 'ALIAS';
+/** Most keys one BatchGetItem call may read (DynamoDB API reference). */
+export const BATCH_GET_MAX_KEYS = 100;
 const GENERATION_PREFIX = 'GEN#';
 const MATERIAL_ROTATION_PREFIX = 'ROT#';
 
@@ -92,31 +94,32 @@ export class StateTable {
   }
 
   /**
-   * Reads the items of many aliases of one Region at once, and the Region's pause switch, 100 per
-   * BatchGetItem call as DynamoDB allows, retrying the keys it leaves unprocessed. Aliases without
-   * an item are absent from the map.
+   * Reads the items of up to 100 aliases of one Region with one BatchGetItem call, and calls again
+   * for the keys DynamoDB leaves unprocessed. With `withGlobalPause`, the Region's pause item takes
+   * one of the 100 keys. Aliases without an item are absent from the map.
    */
-  async getAliases(region: string, aliases: string[]): Promise<{ items: Map<string, AliasItem>; globalPause?: PauseRecord }> {
-    const found = new Map<string, AliasItem>();
-    let globalPause: PauseRecord | undefined;
-    // The Region's pause item rides along in the first batch, which saves a call per sweep.
-    const keysToRead = [globalPauseKey(region), ...aliases.map((alias) => aliasKey(region, alias))];
-    for (let start = 0; start < keysToRead.length; start += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = keysToRead.slice(start, start + 100);
-      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-        const output: BatchGetItemCommandOutput = await this.#dynamodb.send(
-          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const raw of output.Responses?.[this.#tableName] ?? []) {
-          const { pk, sk: _sk, ...item } = fromAttributeMap(raw);
-          if (pk === globalPauseKey(region).pk.S) globalPause = item.paused as PauseRecord;
-          else found.set((item as unknown as AliasItem).alias, item as unknown as AliasItem);
-        }
-        keys = output.UnprocessedKeys?.[this.#tableName]?.Keys;
-      }
+  async getAliasBatch(region: string, aliases: string[], withGlobalPause = false): Promise<{ items: Map<string, AliasItem>; globalPause?: PauseRecord }> {
+    let pending: Record<string, AttributeValue>[] | undefined = aliases.map((alias) => aliasKey(region, alias));
+    if (withGlobalPause) pending.unshift(globalPauseKey(region));
+    if (pending.length > BATCH_GET_MAX_KEYS) {
+      throw new RangeError(`getAliasBatch reads at most ${BATCH_GET_MAX_KEYS} keys, pause item included; it was given ${pending.length}`);
     }
-    return { items: found, globalPause };
+    const pausePk = globalPauseKey(region).pk.S;
+    const items = new Map<string, AliasItem>();
+    let globalPause: PauseRecord | undefined;
+    for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      const output: BatchGetItemCommandOutput = await this.#dynamodb.send(
+        new BatchGetItemCommand({ RequestItems: { [this.#tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const raw of output.Responses?.[this.#tableName] ?? []) {
+        const { pk, sk: _sk, ...item } = fromAttributeMap(raw);
+        if (pk === pausePk) globalPause = item.paused as PauseRecord;
+        else items.set((item as unknown as AliasItem).alias, item as unknown as AliasItem);
+      }
+      pending = output.UnprocessedKeys?.[this.#tableName]?.Keys;
+    }
+    return { items, globalPause };
   }
 
   /** Records the intent to create a successor; fails if another rotation is already in flight. */

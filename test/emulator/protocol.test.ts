@@ -2,6 +2,7 @@ import { CreateKeyCommand, DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { toJson } from '../../local/emulator/protocol.js';
 import { LOCAL_ACCOUNT_ID, operatorIdentity, type LocalIdentity } from '../../local/identities.js';
 import { kmsClient, rejection } from './helpers.js';
 import { signHeaders } from './signing.js';
@@ -91,5 +92,37 @@ describe('emulator protocol', () => {
     const failed = calls.find((call) => call.operation === 'DescribeKey' && call.request.KeyId === 'alias/missing');
     expect(failed?.errorCode).toBe('NotFoundException');
     expect(failed?.errorMessage).toBe(`Alias arn:aws:kms:us-east-1:${LOCAL_ACCOUNT_ID}:alias/missing is not found.`);
+  });
+});
+
+describe('toJson', () => {
+  it('writes dates as epoch seconds', () => {
+    expect(toJson({ CreationDate: new Date(1_700_000_000_123), Dates: [new Date(0), new Date(Number.NaN)] })).toBe('{"CreationDate":1700000000.123,"Dates":[0,null]}');
+  });
+
+  it('writes blobs as base64', () => {
+    const bytes = Buffer.from('ciphertext');
+    // A view into a larger buffer: only its own bytes are written.
+    const outer = Buffer.from('xxciphertextxx');
+    const view = new Uint8Array(outer.buffer, outer.byteOffset + 2, 10);
+    expect(toJson({ CiphertextBlob: bytes, Plaintext: new Uint8Array([1, 2, 255]), View: view })).toBe(
+      '{"CiphertextBlob":"Y2lwaGVydGV4dA==","Plaintext":"AQL/","View":"Y2lwaGVydGV4dA=="}',
+    );
+  });
+
+  it('matches JSON.stringify otherwise', () => {
+    const value = {
+      text: 'a"b',
+      count: 3,
+      flag: false,
+      none: null,
+      missing: undefined,
+      run: () => 1,
+      list: [1, undefined, 'x', { nested: true }],
+      custom: { toJSON: (key: string) => ({ key, at: 'custom' }) },
+      map: new Map([['k', 'v']]),
+    };
+    expect(toJson(value)).toBe(JSON.stringify(value));
+    expect(toJson(value)).toBe('{"text":"a\\"b","count":3,"flag":false,"none":null,"list":[1,null,"x",{"nested":true}],"custom":{"key":"custom","at":"custom"},"map":{}}');
   });
 });
