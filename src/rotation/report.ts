@@ -4,11 +4,15 @@ import type { RotationDeps } from './deps.js';
 import { RotationBlockedError, describeAwsError, type RotationStepName } from './errors.js';
 import { OUTCOMES, type AliasOutcome } from './outcome.js';
 
-/** Logs one line per alias decision and returns the outcome. */
+/**
+ * Logs one line per alias decision and returns the outcome. A `not-due` alias, which most of a
+ * sweep's aliases are, logs at debug level; the sweep's summary line counts them.
+ */
 export function report(deps: RotationDeps, outcome: AliasOutcome): AliasOutcome {
-  let level: 'error' | 'warn' | 'info' = 'info';
+  let level: 'error' | 'warn' | 'info' | 'debug' = 'info';
   if (outcome.outcome === OUTCOMES.failed) level = 'error';
   else if (outcome.outcome === OUTCOMES.blocked) level = 'warn';
+  else if (outcome.outcome === OUTCOMES.notDue) level = 'debug';
   // Powertools reserves the key `message` for the log line itself, so the outcome's goes under `detail`.
   const { message, ...fields } = outcome;
   deps.logger[level]('Alias checked', message === undefined ? fields : { ...fields, detail: message });

@@ -76,6 +76,25 @@ describe('rotate function operations', () => {
     expect(await test.cloud.rotationDeps().table.getAlias('us-east-1', 'alias/orders')).toBeUndefined();
   });
 
+  it('logs not-due aliases at debug and counts them in the summary', async () => {
+    await createAliasedKey(test.operator.kms, 'alias/a');
+    await createAliasedKey(test.operator.kms, 'alias/b');
+    await sweepOutcomes(config(['alias/a', 'alias/b']));
+    const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+    const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
+    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
+
+    await handleRotateInvoke(test.cloud.rotationDeps({ logger: logger as never }), config(['alias/a', 'alias/b']), SCHEDULED_EVENT);
+
+    expect(lines.filter((line) => line.message === 'Alias checked').map((line) => [line.level, line.fields.alias, line.fields.outcome])).toEqual([
+      ['debug', 'alias/a', 'not-due'],
+      ['debug', 'alias/b', 'not-due'],
+    ]);
+    const summary = lines.find((line) => line.message === 'Sweep finished');
+    expect(summary?.level).toBe('info');
+    expect(summary?.fields).toMatchObject({ checked: 2, rotated: 0, failed: 0, fannedOut: 0, outcomes: { 'not-due': 2 } });
+  });
+
   it('plans aliases that are not due in bulk', async () => {
     const aliases = Array.from({ length: 150 }, (_unused, index) => `alias/bulk-${String(index).padStart(3, '0')}`);
     const key = await test.operator.kms.send(new CreateKeyCommand({}));
