@@ -11,8 +11,13 @@ import { fastLooseObject } from '../validation.js';
 const nonEmpty = z.string().check(z.minLength(1, 'must be a non-empty string'));
 const isoTime = z.string().check(z.refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time such as 2027-01-01T00:00:00Z'));
 
-/** A plain JSON object; CloudTrail writes `null` for the request and response of many calls. */
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object; CloudTrail writes `null` for the request and response of many calls. The object
+ * is kept as it is: `z.record` would check and copy every key of every record.
+ */
+const jsonObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+  error: (issue) => `Invalid input: expected record, received ${receivedType(issue.input)}`,
+});
 
 const sessionIssuerSchema = fastLooseObject({
   type: z.optional(z.string()),
@@ -183,6 +188,13 @@ function valueAt(document: unknown, path: PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
+}
+
+/** The type name zod gives a value in its messages: string, number, array, null and so on. */
+function receivedType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }
 
 function describeValue(value: unknown): string {

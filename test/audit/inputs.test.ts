@@ -23,6 +23,34 @@ describe('audit inputs', () => {
   });
 
   it.each([
+    ['a string', 'x', 'value "x": Invalid input: expected record, received string'],
+    ['an array', [1], 'value [1]: Invalid input: expected record, received array'],
+    ['a number', 5, 'value 5: Invalid input: expected record, received number'],
+  ])('rejects requestParameters that are %s', (_name, requestParameters, problem) => {
+    const record = { ...fixture('cloudtrail-log-file.json').Records[0], requestParameters };
+
+    expect(parseAuditInput(record)).toEqual({ rejected: 'invalid', reason: `invalid CloudTrail record: field requestParameters: ${problem}` });
+  });
+
+  it('keeps requestParameters as they are, unknown keys included', () => {
+    const requestParameters = { keyId: 'alias/demo-payments', notInAnyDocs: { nested: [1, 2] } };
+    const parsed = parseAuditInput({ ...fixture('cloudtrail-log-file.json').Records[0], requestParameters });
+
+    expect('record' in parsed && parsed.record.requestParameters).toEqual(requestParameters);
+  });
+
+  it.each([
+    ['2027-03-01T10:00:00Z', '2027-03-01T10:00:00.000Z'],
+    ['2027-03-01T10:00:00.123Z', '2027-03-01T10:00:00.123Z'],
+    ['2027-03-01T12:00:00+02:00', '2027-03-01T10:00:00.000Z'],
+  ])('converts the event time %s to %s', (eventTime, time) => {
+    const parsed = parseAuditInput({ ...fixture('cloudtrail-log-file.json').Records[0], eventTime });
+    if ('rejected' in parsed) throw new Error(parsed.reason);
+
+    expect(toAuditRecord(parsed, toolRoleMatcher('prod')).time).toBe(time);
+  });
+
+  it.each([
     ['api-decrypt.json', 'IAMUser', true, 'arn:aws:iam::111122223333:user/Alice'],
     ['api-decrypt-pending-deletion.json', 'AssumedRole', true, 'arn:aws:sts::111122223333:assumed-role/PaymentsApp/i-0123456789abcdef0'],
     ['api-disable-key.json', 'FederatedUser', true, 'arn:aws:sts::111122223333:federated-user/Bob'],
