@@ -145,8 +145,9 @@ export class BulkReads {
     if (this.#failed || this.#stopped) return;
     this.#failed = true;
     // Each alias not yet planned then costs DescribeKey and GetItem of its own.
-    this.#deps.logger.warn('Could not read the alias targets and items in bulk; planning each remaining alias on its own', {
+    this.#deps.logger.warn('Could not read the alias targets and items in bulk', {
       runId: this.#runId,
+      region: this.#deps.region,
       error: describeAwsError(error),
     });
   }

@@ -34,14 +34,14 @@ export async function sweep(
     globalPause = await bulkReads.globalPause;
   } catch {
     // BulkReads logged the error. Each alias is then planned on its own, two calls per alias
-    // instead of two per hundred.
+    // instead of two per hundred, once the pause switch is read.
     await bulkReads.stop();
     try {
       globalPause = await deps.table.getGlobalPause(deps.region);
     } catch (pauseError) {
       // Without the pause switch no alias may rotate: a person may have paused them all.
       const message = `Could not read the pause switch of ${deps.region}, so no alias was rotated: ${describeAwsError(pauseError)}`;
-      deps.logger.error('Sweep stopped before any alias', { runId, error: describeAwsError(pauseError) });
+      deps.logger.error('Sweep stopped before any alias', { runId, region: deps.region, error: describeAwsError(pauseError) });
       return { runId, startedAt, aliases: managedAliases.map((managed) => ({ alias: managed.alias, region: managed.region, outcome: OUTCOMES.failed, step: 'plan', message })) };
     }
   }

@@ -212,8 +212,8 @@ describe('BulkReads', () => {
     expect(logLines).toEqual([
       {
         level: 'warn',
-        message: 'Could not read the alias targets and items in bulk; planning each remaining alias on its own',
-        fields: { runId: 'run-1', error: 'TimeoutError: Injected error at call 1 (ListAliasesCommand)' },
+        message: 'Could not read the alias targets and items in bulk',
+        fields: { runId: 'run-1', region: 'us-east-1', error: 'TimeoutError: Injected error at call 1 (ListAliasesCommand)' },
       },
     ]);
   });
@@ -262,9 +262,43 @@ describe('BulkReads', () => {
     expect(logLines.filter((line) => line.level === 'warn')).toEqual([
       {
         level: 'warn',
-        message: 'Could not read the alias targets and items in bulk; planning each remaining alias on its own',
-        fields: { runId: 'run-2', error: 'TimeoutError: Injected error at call 1 (ListAliasesCommand)' },
+        message: 'Could not read the alias targets and items in bulk',
+        fields: { runId: 'run-2', region: 'us-east-1', error: 'TimeoutError: Injected error at call 1 (ListAliasesCommand)' },
       },
     ]);
   });
+
+  it('gives up on keys DynamoDB keeps leaving unprocessed', async () => {
+    await createAliases(['alias/a']);
+    let batchCalls = 0;
+    // Every BatchGetItem answer hands the pause key back unprocessed, as a throttled table would.
+    tool.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName !== 'BatchGetItemCommand') return result;
+        batchCalls += 1;
+        const [table, request] = Object.entries((args.input as { RequestItems: Record<string, { Keys: Array<{ pk: { S: string } }> }> }).RequestItems)[0] as [
+          string,
+          { Keys: Array<{ pk: { S: string } }> },
+        ];
+        const pauseKeys = request.Keys.filter((key) => key.pk.S.startsWith('SETTINGS#'));
+        if (pauseKeys.length > 0) (result.output as { UnprocessedKeys?: unknown }).UnprocessedKeys = { [table]: { Keys: pauseKeys } };
+        return result;
+      },
+      { step: 'initialize', name: 'testKeepPauseUnprocessed' },
+    );
+    const config = parseConfig('aliases:\n  - alias: alias/a\n    regions: [us-east-1]\n    period: 90d\n');
+
+    const result = await sweep(deps, config, 'run-1');
+
+    expect(result.aliases.map((outcome) => outcome.outcome)).toEqual(['not-due']);
+    expect(batchCalls).toBe(8);
+    expect(logLines.filter((line) => line.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'Could not read the alias targets and items in bulk',
+        fields: { runId: 'run-1', region: 'us-east-1', error: 'Error: BatchGetItem left 1 keys of kms-rotator-local-state unprocessed after 8 attempts' },
+      },
+    ]);
+  }, 30_000);
 });
