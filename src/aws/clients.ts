@@ -32,8 +32,15 @@ export interface ClientOptions {
   quotaShare?: number;
 }
 
+/** Longest wait for a response to one AWS request, and for a connection. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECTION_TIMEOUT_MS = 5_000;
+
 export function createClients(options: ClientOptions): AwsClients {
-  const common = { region: options.region, credentials: options.credentials };
+  // Without a timeout the SDK waits on a stalled connection until Lambda ends the run. A request
+  // that times out is retried like any transient failure, and a CreateKey one is reported unknown.
+  const requestHandler = { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS };
+  const common = { region: options.region, credentials: options.credentials, requestHandler };
   const maxAttempts = options.maxAttempts ?? 5;
   const kms = new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts });
   const kmsSingleAttempt = new KMSClient({ ...common, endpoint: options.endpoints?.kms, maxAttempts: 1 });
