@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../src/clock.js';
 import { createClients, perRegion } from '../src/aws/clients.js';
+import { invokeAsync } from '../src/aws/lambda-invoke.js';
 import { loadDeployedConfig, type RotationConfig } from '../src/config/load.js';
 import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../src/rotation/deps.js';
 import type { FanOut } from '../src/rotation/fan-out.js';
@@ -41,19 +41,10 @@ function coldStart(): { deps: RotationDeps; config: RotationConfig } {
   return { deps, config };
 }
 
-let lambda: LambdaClient | undefined;
-
-/** Sends an asynchronous invoke (InvocationType `Event`) of a function; the client is made on first use. */
-async function invokeAsync(region: string, functionArn: string, payload: string): Promise<void> {
-  // An asynchronous invoke only queues the event, so 10 s is ample; a stalled call must not hold the sweep.
-  lambda ??= new LambdaClient({ region, requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 } });
-  await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(payload) }));
-}
-
-/** This function, invoked again: one run per alias a sweep hands over. Lambda does not retry them (maximumRetryAttempts 0). */
+/** Returns the fan-out of this function: one run of it per alias a sweep hands over, which Lambda does not retry (maximumRetryAttempts 0). */
 function fanOutFrom(context: Context, region: string): FanOut {
   return {
-    invoke: (event) => invokeAsync(region, context.invokedFunctionArn, JSON.stringify(event)),
+    invoke: (event) => invokeAsync(region, context.invokedFunctionArn, event),
     remainingMs: () => context.getRemainingTimeInMillis(),
   };
 }
