@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { handler } from '../handlers/rotate.js';
-import { loadConfigFile } from '../src/config/yaml.js';
+import { parseConfigDocument, readConfigText } from '../src/config/load.js';
+import { configDocumentFromYaml } from '../src/config/yaml.js';
 
 /**
  * Points KMS_ROTATOR_CONFIG at a JSON copy of a YAML config, as `serverless package` ships it,
@@ -17,10 +17,11 @@ import { loadConfigFile } from '../src/config/yaml.js';
 function useJsonConfig(): string | undefined {
   const configPath = process.env.KMS_ROTATOR_CONFIG || 'rotation.config.yml';
   if (configPath.endsWith('.json')) return undefined;
-  loadConfigFile(configPath);
+  const document = configDocumentFromYaml(readConfigText(configPath), configPath);
+  parseConfigDocument(document, configPath);
   const directory = mkdtempSync(join(tmpdir(), 'kms-rotator-invoke-'));
   const jsonPath = join(directory, 'rotation.config.json');
-  writeFileSync(jsonPath, JSON.stringify(parseYaml(readFileSync(configPath, 'utf8'))));
+  writeFileSync(jsonPath, JSON.stringify(document));
   process.env.KMS_ROTATOR_CONFIG = jsonPath;
   return directory;
 }

@@ -15,7 +15,7 @@ import { DEFAULT_LEASE_DURATION_MS, type RotationDeps } from '../../src/rotation
 import type { FanOut } from '../../src/rotation/fan-out.js';
 import { handleRotateInvoke } from '../../src/rotation/handle-invoke.js';
 import { OUTCOMES, type AliasOutcome } from '../../src/rotation/outcome.js';
-import { createKeyPacer, RequestPacer } from '../../src/rotation/pacer.js';
+import { createKeyPacer } from '../../src/rotation/pacer.js';
 import { sweep } from '../../src/rotation/sweep.js';
 import { StateTable } from '../../src/state/state-table.js';
 
@@ -70,11 +70,6 @@ function countRequests(client: DynamoDBClient, counts: Map<string, number>): voi
   );
 }
 
-/** Returns the CreateKey pacer of a run at `quotaShare`, with its interval shortened `timeScale` times. */
-function scaledPacer(quotaShare: number, timeScale: number): RequestPacer {
-  return new RequestPacer(createKeyPacer(quotaShare).intervalMs / Math.max(timeScale, 1));
-}
-
 function nextMessage(): Promise<ParentMessage> {
   return new Promise((resolve) => process.once('message', (message) => resolve(message as ParentMessage)));
 }
@@ -86,12 +81,15 @@ function send(message: WorkerMessage): Promise<void> {
 async function runJob(job: SweepJob): Promise<void> {
   const config = loadConfigFile(job.configPath);
   const clock = new VirtualClock(job.startMs);
+  // A quota scaled timeScale times allows as many more calls per real second, so the pacers see a
+  // share that many times larger.
+  const scaledShare = config.quotaShare * Math.max(job.timeScale, 1);
   const clients = createClients({
     region: job.region,
     endpoints: job.endpoints,
     credentials: { accessKeyId: toolIdentity.accessKeyId, secretAccessKey: toolIdentity.secretAccessKey },
     // As the handlers do: every KMS operation paced to its share of the quota, in scaled time.
-    quotaShare: config.quotaShare * Math.max(job.timeScale, 1),
+    quotaShare: scaledShare,
   });
   const dynamodbCalls = new Map<string, number>();
   countRequests(clients.dynamodb, dynamodbCalls);
@@ -106,14 +104,14 @@ async function runJob(job: SweepJob): Promise<void> {
     logger: new Logger({ serviceName: 'kms-rotator', logLevel: 'SILENT' }),
     leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
     // As handlers/rotate.ts does: CreateKey spaced to the run's share of its quota, in scaled time.
-    createKeyPacer: scaledPacer(config.quotaShare, job.timeScale),
+    createKeyPacer: createKeyPacer(scaledShare),
   };
   let sweepStarted = 0;
   let fanOutRuns: Array<Promise<AliasOutcome>> = [];
   const fanOut: FanOut = {
     // Each run gets a pacer of its own, as a fresh Lambda run would, and no fan-out.
     invoke: async (event) => {
-      const runDeps: RotationDeps = { ...deps, createKeyPacer: scaledPacer(config.quotaShare, job.timeScale), fanOut: undefined };
+      const runDeps: RotationDeps = { ...deps, createKeyPacer: createKeyPacer(scaledShare), fanOut: undefined };
       fanOutRuns.push(
         (handleRotateInvoke(runDeps, config, event, `bench-fan-out-${fanOutRuns.length + 1}`) as Promise<AliasOutcome>).catch((error: unknown) => ({
           alias: event.alias,

@@ -60,8 +60,8 @@ export async function handleRotateInvoke(
 }
 
 /**
- * One alias a sweep handed over: decides again whether it is due, with fresh reads, and rotates it
- * as the sweep would have, so a duplicate or late event rotates nothing twice.
+ * Rotates one alias a sweep handed over, as the sweep would have. It decides again, with fresh
+ * reads, whether the alias is due, so a duplicate or late event rotates nothing twice.
  */
 async function rotateHandedOver(deps: RotationDeps, config: RotationConfig, alias: string, sweepRunId: string, runId: string): Promise<AliasOutcome> {
   const managed = managedAlias(deps, config, alias);
@@ -72,7 +72,7 @@ async function rotateHandedOver(deps: RotationDeps, config: RotationConfig, alia
   } catch (error) {
     // As in a sweep: without the pause switch the alias may not rotate, since a person may have paused them all.
     const message = `Could not read the pause switch of ${deps.region}, so the alias was not rotated: ${describeAwsError(error)}`;
-    return failed(deps, managed, 'plan', Object.assign(new Error(message, { cause: error }), { name: error instanceof Error ? error.name : 'Error' }));
+    return failed(deps, managed, 'plan', new Error(message, { cause: error }));
   }
   if (globalPause) {
     return { alias: managed.alias, region: managed.region, outcome: OUTCOMES.paused, message: `Every alias of ${deps.region} is paused: ${globalPause.reason}` };

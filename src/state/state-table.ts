@@ -19,11 +19,10 @@ export class LeaseLostError extends Error {
 }
 
 const ALIAS_SORT_KEY = 'ALIAS';
-/** Most keys one BatchGetItem call may read (DynamoDB API reference). */
+/** Maximum keys one BatchGetItem call may read (DynamoDB API reference). */
+export const BATCH_GET_MAX_KEYS = 100;
 /** Calls one getAliasBatch makes for keys DynamoDB leaves unprocessed: about 4 s of waits in all. */
 const BATCH_GET_ATTEMPTS = 8;
-
-export const BATCH_GET_MAX_KEYS = 100;
 const GENERATION_PREFIX = 'GEN#';
 const MATERIAL_ROTATION_PREFIX = 'ROT#';
 
@@ -111,8 +110,8 @@ export class StateTable {
     const items = new Map<string, AliasItem>();
     let globalPause: PauseRecord | undefined;
     for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
-      // DynamoDB returns keys unprocessed while the table is throttled; a caller falls back to reading
-      // each item on its own rather than wait for the Lambda timeout.
+      // DynamoDB returns keys unprocessed while the table is throttled. After the last attempt the
+      // caller falls back to reading each item on its own, rather than wait for the Lambda timeout.
       if (attempt >= BATCH_GET_ATTEMPTS) {
         throw new Error(`BatchGetItem left ${pending.length} keys of ${this.#tableName} unprocessed after ${BATCH_GET_ATTEMPTS} attempts`);
       }
