@@ -1,7 +1,7 @@
 /**
  * `npm run check-config [-- FILE]`: validates a rotation config as the functions do at cold start.
- * With `--json-out PATH`, it also writes the JSON copy that the functions read; the osls plugin
- * deploy/config-json.cjs runs it so, and packaging stops when the config is invalid.
+ * With `--json-out PATH`, it also writes the JSON copy that the functions read. The osls plugin
+ * deploy/config-json.cjs runs it that way, so packaging stops when the config is invalid.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

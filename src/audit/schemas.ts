@@ -190,7 +190,7 @@ function valueAt(document: unknown, path: PropertyKey[]): unknown {
   return current;
 }
 
-/** The type name zod gives a value in its messages: string, number, array, null and so on. */
+/** Returns the type name zod gives a value in its messages: string, number, array, null and so on. */
 function receivedType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';

@@ -32,7 +32,7 @@ export interface ClientOptions {
   quotaShare?: number;
 }
 
-/** Longest wait for a response to one AWS request, and for a connection. */
+/** Maximum wait for a response to one AWS request, and for a connection. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_TIMEOUT_MS = 5_000;
 

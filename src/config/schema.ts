@@ -2,8 +2,8 @@ import * as z from 'zod/mini';
 import '../validation.js';
 
 /**
- * Smallest settings.quotaShare. At 0.01, CreateKey and UpdateAlias run one call every 20 s, so a
- * 900 s run still rotates about 40 aliases; a smaller share could not finish a rotation in time.
+ * Minimum settings.quotaShare. At 0.01, CreateKey and UpdateAlias run one call every 20 s, so a
+ * 900 s run still rotates about 40 aliases. A smaller share could not finish a rotation in time.
  */
 export const MIN_QUOTA_SHARE = 0.01;
 import { parseSchedule, ScheduleExpressionError } from '../schedule.js';

@@ -4,7 +4,7 @@ import { KMS_REQUEST_QUOTAS } from '../aws/kms-quotas.js';
 /** Default KMS request quota of CreateKey, per second per account and Region (AWS KMS "Request quotas"). */
 export const CREATE_KEY_QUOTA_PER_SECOND = KMS_REQUEST_QUOTAS.CreateKey as number;
 
-/** The longest delay setTimeout keeps, in milliseconds. */
+/** Maximum delay setTimeout keeps, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**

@@ -109,7 +109,7 @@ async function planFromPrefetch(
 ): Promise<AliasOutcome | undefined> {
   if (!item || item.rotation || item.paused || !targetKeyId || item.currentKeyId !== targetKeyId) return undefined;
   // NOTE: ListAliases gives no key state, so a key someone disabled is reported not-due here until
-  // it is due; the full plan then reports it blocked.
+  // it is due. The full plan then reports it blocked.
   const startedAt = item.promotedAt ?? item.currentKeyCreatedAt;
   if (!startedAt) return undefined;
   const ageMs = Math.max(0, now.getTime() - Date.parse(startedAt));

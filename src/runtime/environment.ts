@@ -10,7 +10,7 @@ export interface Environment {
   stsEndpoint: string;
 }
 
-/** Where `serverless package` puts the JSON copy of rotation.config.yml in each function's zip. */
+/** Path of the JSON copy of rotation.config.yml that `serverless package` puts in each function's zip. */
 export const DEPLOYED_CONFIG_PATH = '.kms-rotator/rotation.config.json';
 
 export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {

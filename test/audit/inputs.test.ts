@@ -36,7 +36,8 @@ describe('audit inputs', () => {
     const requestParameters = { keyId: 'alias/demo-payments', notInAnyDocs: { nested: [1, 2] } };
     const parsed = parseAuditInput({ ...fixture('cloudtrail-log-file.json').Records[0], requestParameters });
 
-    expect('record' in parsed && parsed.record.requestParameters).toEqual(requestParameters);
+    expect('record' in parsed).toBe(true);
+    expect((parsed as { record: { requestParameters?: unknown } }).record.requestParameters).toEqual(requestParameters);
   });
 
   it.each([

@@ -654,7 +654,7 @@ describe('function packages', () => {
     expect(Object.fromEntries(loaded)).toEqual({
       rotate: 'function InvalidRequestError',
       retire: 'function InvalidRetireEventError',
-      // The approval function answers a malformed HTTP request with a 400, and the audit
+      // The approval function responds to a malformed HTTP request with a 400, and the audit
       // function records an input it rejects; either would be a ConfigError had the config failed.
       approval: 'function accepted',
       audit: 'function accepted',

@@ -114,7 +114,7 @@ describe('quota limiter', () => {
     const limiter = new QuotaLimiter({ timeScale: 1, limits: { CreateKey: 2.5 } });
     const throttledAt = (realTimeMs: number) => limiter.exceeds('CreateKey', '111122223333', 'us-east-1', realTimeMs);
 
-    // A full bucket holds 2.5 calls: two pass at once and the third is throttled.
+    // A full bucket contains 2.5 calls: two pass at once and the third is throttled.
     expect([throttledAt(0), throttledAt(0), throttledAt(0)]).toEqual([false, false, true]);
     // It refills 2.5 calls per second: 0.5 left plus 200 ms of refill make one call.
     expect(throttledAt(200)).toBe(false);

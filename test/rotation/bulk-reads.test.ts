@@ -271,7 +271,7 @@ describe('BulkReads', () => {
   it('gives up on keys DynamoDB keeps leaving unprocessed', async () => {
     await createAliases(['alias/a']);
     let batchCalls = 0;
-    // Every BatchGetItem answer hands the pause key back unprocessed, as a throttled table would.
+    // Every BatchGetItem response returns the pause key unprocessed, as a throttled table would.
     tool.dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);

@@ -20,7 +20,7 @@ function config(aliases: string[], maxRotationsPerRun = 2): RotationConfig {
   return parseConfig(`settings:\n  maxRotationsPerRun: ${maxRotationsPerRun}\naliases:\n${entries}`);
 }
 
-/** A fan-out that records each event, with a clock of remaining time that the test sets. */
+/** Returns a fan-out that records each event, with the remaining time and the failing call that the test sets. */
 function recordingFanOut(options: { remainingMs?: number; failAt?: number } = {}) {
   const events: FanOutEvent[] = [];
   return {
@@ -56,7 +56,7 @@ describe('fan-out of the due aliases a sweep may not rotate', () => {
     return (await test.operator.kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyId;
   }
 
-  it('hands each due alias beyond the cap to its own run, paced like CreateKey', async () => {
+  it('hands each alias beyond the cap over', async () => {
     const recorder = recordingFanOut();
     let paced = 0;
     const deps = { ...test.cloud.rotationDeps(), fanOut: recorder.fanOut, createKeyPacer: { wait: async () => void (paced += 1) } };

@@ -43,10 +43,10 @@ interface QuotaBucket {
 }
 
 /**
- * Meters KMS calls per account, Region and quota with a token bucket: it holds up to one second of
- * the quota and refills at the quota's rate in quota time, so calls spaced evenly at the quota
- * never fail, and a fractional quota such as 2.5 per second is kept exactly. A throttled call
- * takes no token. AWS does not document its throttling algorithm, so this is an approximation.
+ * Meters KMS calls per account, Region and quota with a token bucket. The bucket contains up to
+ * one second of the quota and refills at the quota's rate in quota time. So calls spaced evenly at
+ * the quota never fail, and a fractional quota such as 2.5 per second is kept exactly. A throttled
+ * call takes no token. AWS does not document its throttling algorithm, so this is an approximation.
  */
 export class QuotaLimiter {
   readonly #options: QuotaOptions;
